@@ -1,0 +1,38 @@
+import { defineRoute } from '@stripe-flows/core';
+import { invoiceProjection } from './schemas.js';
+import type { DunningPolicy } from './workflows/dunning-policy.js';
+
+function customerOf(invoice: { customer: string | { id: string } | null }): string | null {
+  return typeof invoice.customer === 'string' ? invoice.customer : (invoice.customer?.id ?? null);
+}
+
+/** Billing routes; `policies` become the start input of the flows they start. */
+export function billingRoutes(policies: { dunning?: Partial<DunningPolicy> } = {}) {
+  const dunning = { flow: 'dunning', workflowType: 'collectInvoicePayment', projection: invoiceProjection } as const;
+  const input = () => (policies.dunning ? { policy: policies.dunning } : {});
+  return [
+    // A failed payment or a payment needing authentication starts dunning for the invoice.
+    defineRoute({
+      ...dunning,
+      eventType: 'invoice.payment_failed',
+      mode: 'start',
+      objectId: (e) => e.data.object.id,
+      searchIds: (e) => ({ customerId: customerOf(e.data.object) }),
+      input,
+      summary: (e) => `Dunning for invoice ${e.data.object.id} (${e.data.object.amount_due} ${e.data.object.currency})`,
+    }),
+    defineRoute({
+      ...dunning,
+      eventType: 'invoice.payment_action_required',
+      mode: 'start',
+      objectId: (e) => e.data.object.id,
+      searchIds: (e) => ({ customerId: customerOf(e.data.object) }),
+      input,
+      summary: (e) => `Dunning for invoice ${e.data.object.id} (authentication required)`,
+    }),
+    // Endings only matter to a running dunning flow.
+    defineRoute({ ...dunning, eventType: 'invoice.paid', mode: 'signal', objectId: (e) => e.data.object.id }),
+    defineRoute({ ...dunning, eventType: 'invoice.voided', mode: 'signal', objectId: (e) => e.data.object.id }),
+    defineRoute({ ...dunning, eventType: 'invoice.marked_uncollectible', mode: 'signal', objectId: (e) => e.data.object.id }),
+  ];
+}

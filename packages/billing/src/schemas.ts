@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** A Stripe id, or the expanded object carrying it. */
+const stripeRef = (prefix: string) =>
+  z.union([
+    z.string().startsWith(prefix, `must be a Stripe id starting with ${prefix}`),
+    z.object({ id: z.string().startsWith(prefix) }).transform((o) => o.id),
+  ]);
+
+/**
+ * The part of a Stripe invoice the billing flows read. Customer contact details (name, email,
+ * address) are deliberately left out: they never enter workflow history.
+ */
+export const invoiceProjection = z
+  .object({
+    id: z.string().startsWith('in_', 'must be an invoice id (in_...)'),
+    status: z.enum(['draft', 'open', 'paid', 'uncollectible', 'void']),
+    customer: stripeRef('cus_').nullable(),
+    // API versions from 2025-03-31 carry the subscription under parent; older ones at the top level.
+    subscription: stripeRef('sub_').nullable().optional(),
+    parent: z
+      .object({ subscription_details: z.object({ subscription: stripeRef('sub_').nullable() }).nullable().optional() })
+      .nullable()
+      .optional(),
+    collection_method: z.enum(['charge_automatically', 'send_invoice']),
+    attempt_count: z.number().int().nonnegative(),
+    next_payment_attempt: z.number().int().nullable(),
+    amount_due: z.number().int(),
+    amount_remaining: z.number().int(),
+    currency: z.string().length(3),
+    hosted_invoice_url: z.string().nullable().optional(),
+  })
+  .transform((invoice) => ({
+    id: invoice.id,
+    status: invoice.status,
+    customerId: invoice.customer,
+    subscriptionId: invoice.parent?.subscription_details?.subscription ?? invoice.subscription ?? null,
+    collectionMethod: invoice.collection_method,
+    attemptCount: invoice.attempt_count,
+    nextPaymentAttempt: invoice.next_payment_attempt,
+    amountDue: invoice.amount_due,
+    amountRemaining: invoice.amount_remaining,
+    currency: invoice.currency,
+    hostedInvoiceUrl: invoice.hosted_invoice_url ?? null,
+  }));
+
+/** What billing flows know of an invoice. */
+export type InvoiceSnapshot = z.output<typeof invoiceProjection>;
+export type InvoiceStatus = InvoiceSnapshot['status'];
+
+/** The part of a subscription the flows read. */
+export const subscriptionProjection = z.object({
+  id: z.string().startsWith('sub_'),
+  status: z.enum(['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused']),
+});
+export type SubscriptionSnapshot = z.output<typeof subscriptionProjection>;

@@ -1,0 +1,2 @@
+// Sandbox-safe entry: the billing workflows (bundle entry for workers).
+export { collectInvoicePayment } from './collect-invoice-payment.js';

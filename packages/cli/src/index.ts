@@ -1,0 +1,2 @@
+export { routesMarkdown } from './routes.js';
+export { runDev } from './dev.js';

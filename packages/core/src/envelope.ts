@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/**
+ * The Stripe event envelope, as the receiver accepts it after signature verification. Only the
+ * envelope is checked here; each route checks the fields of `data.object` its flow reads.
+ */
+export const stripeEventEnvelopeSchema = z.object({
+  id: z.string().regex(/^evt_[A-Za-z0-9_]+$/, 'must be a Stripe event id (evt_...)'),
+  object: z.literal('event'),
+  type: z.string().regex(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/, 'must be a dotted Stripe event type'),
+  created: z.number().int().positive(),
+  livemode: z.boolean(),
+  api_version: z.string().nullable().optional(),
+  account: z.string().regex(/^acct_[A-Za-z0-9]+$/, 'must be a connected account id (acct_...)').optional(),
+  pending_webhooks: z.number().int().nonnegative().optional(),
+  request: z
+    .object({ id: z.string().nullable().optional(), idempotency_key: z.string().nullable().optional() })
+    .nullable()
+    .optional(),
+  data: z.object({
+    object: z.record(z.string(), z.unknown()),
+    previous_attributes: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+export type StripeEventEnvelope = z.infer<typeof stripeEventEnvelopeSchema>;
+
+/** Human-readable list of what failed in a zod parse: `path: message`. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+}

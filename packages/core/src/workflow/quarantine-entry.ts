@@ -1,0 +1,2 @@
+// Bundle entry for the quarantine worker: only workflow functions live here.
+export { holdQuarantinedEvent } from './quarantine.js';

@@ -1,0 +1,37 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { searchAttributeKeys } from '@stripe-flows/core';
+import { temporalBinaries } from './paths.js';
+
+/**
+ * Temporal's time-skipping test server, from the project's own binary (never a download).
+ * Timers of days and weeks complete in moments while workflows are idle.
+ */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalBinaries().testServer } },
+  });
+  // The test server checks search attributes like a real cluster: register the project's.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(searchAttributeKeys.map((key) => [key.name, INDEXED_VALUE_TYPE_KEYWORD])),
+  });
+  return env;
+}
+
+/** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD */
+const INDEXED_VALUE_TYPE_KEYWORD = 2;
+
+/**
+ * The Temporal CLI dev server (in memory), with the project's search attributes registered:
+ * the real server that receiver, dispatcher and end-to-end tests run against.
+ */
+export async function createDevServerEnv(options: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalBinaries().cli },
+      searchAttributes: [...searchAttributeKeys],
+      ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+}

@@ -1,0 +1,77 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import Stripe from 'stripe';
+import type { Logger } from 'pino';
+import {
+  combineNotifiers,
+  createLogNotifier,
+  createWebhookNotifier,
+  QUARANTINE_TASK_QUEUE,
+  quarantineWorkflowsPath,
+  taskQueueFor,
+  type DomainDefinition,
+  type Notifier,
+} from '@stripe-flows/core';
+import type { WorkerConfig } from './config.js';
+
+/** What every domain's activities get: a Stripe client and the notifier. */
+export interface ActivityDeps {
+  stripe: Stripe;
+  notifier: Notifier;
+}
+
+/** stripe-node for the configured key, or pointed at the local Stripe API double without one. */
+export function createStripeClient(config: Pick<WorkerConfig, 'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE'>): Stripe {
+  // Temporal retries activities (with the same idempotency key); stripe-node should not stack retries on top.
+  const common = { maxNetworkRetries: 0, timeout: 20_000, appInfo: { name: 'stripe-flows' } } as const;
+  if (config.STRIPE_SECRET_KEY) return new Stripe(config.STRIPE_SECRET_KEY, common);
+  const base = new URL(config.STRIPE_API_BASE);
+  return new Stripe('sk_test_stripe_flows_double', {
+    ...common,
+    host: base.hostname,
+    port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)),
+    protocol: base.protocol === 'https:' ? 'https' : 'http',
+  });
+}
+
+export function createNotifier(config: Pick<WorkerConfig, 'NOTIFY_WEBHOOK_URL' | 'NOTIFY_WEBHOOK_TOKEN'>, logger: Logger): Notifier {
+  const log = createLogNotifier(logger);
+  if (!config.NOTIFY_WEBHOOK_URL) return log;
+  return combineNotifiers(log, createWebhookNotifier({ url: config.NOTIFY_WEBHOOK_URL, ...(config.NOTIFY_WEBHOOK_TOKEN ? { bearerToken: config.NOTIFY_WEBHOOK_TOKEN } : {}) }));
+}
+
+/**
+ * One Worker per enabled domain, each on `stripe-flows.<domain>`, plus the quarantine worker.
+ * Uses a prebuilt bundle from `bundleDir` when there is one (production), else bundles at start.
+ */
+export async function createDomainWorkers(options: {
+  connection: NativeConnection;
+  namespace: string;
+  domains: ReadonlyArray<DomainDefinition<ActivityDeps, object>>;
+  deps: ActivityDeps;
+  bundleDir?: string;
+  maxCachedWorkflows?: number;
+}): Promise<Worker[]> {
+  const base = {
+    connection: options.connection,
+    namespace: options.namespace,
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+  } satisfies Partial<WorkerOptions>;
+  const code = (name: string, workflowsPath: string) => {
+    const bundle = options.bundleDir ? join(options.bundleDir, `${name}.js`) : undefined;
+    return bundle && existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath };
+  };
+  const workers = await Promise.all(
+    options.domains.map((domain) =>
+      Worker.create({
+        ...base,
+        taskQueue: taskQueueFor(domain.name),
+        ...code(domain.name, domain.workflowsPath),
+        activities: domain.createActivities(options.deps),
+      }),
+    ),
+  );
+  workers.push(await Worker.create({ ...base, taskQueue: QUARANTINE_TASK_QUEUE, ...code('quarantine', quarantineWorkflowsPath) }));
+  return workers;
+}
