@@ -27,9 +27,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [...nodeBuiltins.map((name) => ({ name, message: 'Workflow code runs in the Temporal sandbox: no Node built-ins.' })),
-          { name: 'stripe', message: 'Workflow code never calls Stripe: use an activity.', allowTypeImports: true }],
-        patterns: [{ group: ['@stripe-flows/*/src/*'], message: 'Import a package through its exports, never its src/.' },
-          { group: ['@stripe-flows/core', '@stripe-flows/testing'], message: 'Workflow code imports @stripe-flows/core/workflow only (sandbox-safe).', allowTypeImports: true }],
+          { name: 'stripe', message: 'Workflow code never calls Stripe: use an activity.', allowTypeImports: true },
+          { name: '@stripe-flows/core', message: 'Workflow code imports @stripe-flows/core/workflow (sandbox-safe), not the Node-side root.', allowTypeImports: true },
+          { name: '@stripe-flows/testing', message: 'Workflow code never imports test helpers.' },
+          { name: 'zod', message: 'Workflow code receives projections already validated by the receiver.', allowTypeImports: true }],
+        patterns: [{ group: ['@stripe-flows/*/src/*'], message: 'Import a package through its exports, never its src/.' }],
       }],
     },
   },

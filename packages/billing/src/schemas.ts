@@ -1,11 +1,10 @@
 import { z } from 'zod';
 
-/** A Stripe id, or the expanded object carrying it. */
-const stripeRef = (prefix: string) =>
-  z.union([
-    z.string().startsWith(prefix, `must be a Stripe id starting with ${prefix}`),
-    z.object({ id: z.string().startsWith(prefix) }).transform((o) => o.id),
-  ]);
+/**
+ * A reference to another Stripe object: its id, or the expanded object carrying it. Ids are
+ * opaque to us (Stripe may change their format), so only non-empty is required.
+ */
+const stripeRef = () => z.union([z.string().min(1), z.object({ id: z.string().min(1) }).transform((o) => o.id)]);
 
 /**
  * The part of a Stripe invoice the billing flows read. Customer contact details (name, email,
@@ -15,11 +14,11 @@ export const invoiceProjection = z
   .object({
     id: z.string().startsWith('in_', 'must be an invoice id (in_...)'),
     status: z.enum(['draft', 'open', 'paid', 'uncollectible', 'void']),
-    customer: stripeRef('cus_').nullable(),
+    customer: stripeRef().nullable(),
     // API versions from 2025-03-31 carry the subscription under parent; older ones at the top level.
-    subscription: stripeRef('sub_').nullable().optional(),
+    subscription: stripeRef().nullable().optional(),
     parent: z
-      .object({ subscription_details: z.object({ subscription: stripeRef('sub_').nullable() }).nullable().optional() })
+      .object({ subscription_details: z.object({ subscription: stripeRef().nullable() }).nullable().optional() })
       .nullable()
       .optional(),
     collection_method: z.enum(['charge_automatically', 'send_invoice']),
@@ -50,7 +49,7 @@ export type InvoiceStatus = InvoiceSnapshot['status'];
 
 /** The part of a subscription the flows read. */
 export const subscriptionProjection = z.object({
-  id: z.string().startsWith('sub_'),
+  id: z.string().min(1),
   status: z.enum(['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused']),
 });
 export type SubscriptionSnapshot = z.output<typeof subscriptionProjection>;

@@ -233,7 +233,9 @@ describe('dunning (billing.dunning) over its whole default policy', () => {
     await runDunning(fake, first, {}, async (handle) => {
       await handle.signal(stripeEventSignal, first); // duplicate
       await handle.signal(stripeEventSignal, event('invoice.payment_failed', { ...invoice, attemptCount: 3 }, t + 200));
-      await handle.signal(stripeEventSignal, event('invoice.payment_failed', { ...invoice, attemptCount: 2 }, t + 100)); // older: stale
+      // Once the newer failure is applied, an older one arriving late is stale.
+      while ((await queryState(handle)).events.applied < 2) await new Promise((r) => setTimeout(r, 50));
+      await handle.signal(stripeEventSignal, event('invoice.payment_failed', { ...invoice, attemptCount: 2 }, t + 100));
       await env.sleep(DAY);
       state = await queryState(handle);
       await handle.signal(stripeEventSignal, event('invoice.paid', { ...invoice, status: 'paid' }, t + 300));

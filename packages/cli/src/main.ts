@@ -3,7 +3,7 @@
 import { builtInDomains } from '@stripe-flows/workers';
 import { loadCliConfig } from './config.js';
 import { runDev } from './dev.js';
-import { routesMarkdown } from './routes.js';
+import { routesMarkdown, writeReadmeRoutes } from './routes.js';
 
 const HELP = `Usage: stripe-flows <command>
 
@@ -11,6 +11,7 @@ Commands:
   dev       Run the whole stack locally: Temporal dev server (Web UI on :8233), Stripe API
             double (when STRIPE_SECRET_KEY is unset), worker, receiver on :4242.
   routes    Print the route table: Stripe event type → flow (Markdown).
+            --readme rewrites the table in README.md.
   help      Show this help. Every command takes --help.
 `;
 
@@ -24,7 +25,12 @@ switch (command) {
     await runDev(loadCliConfig());
     break;
   case 'routes':
-    process.stdout.write(routesMarkdown(builtInDomains));
+    if (rest.includes('--readme')) {
+      const file = writeReadmeRoutes(builtInDomains);
+      console.log(`route table written to ${file}`);
+    } else {
+      process.stdout.write(routesMarkdown(builtInDomains));
+    }
     break;
   case undefined:
   case 'help':

@@ -56,9 +56,16 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+interface ReceiverAnswer {
+  error: { code: string; message: string; details?: string[] };
+  received?: boolean;
+  ignored?: boolean;
+  deliveries?: unknown[];
+}
+
 async function post(body: string, headers: Record<string, string>) {
   const response = await fetch(`${base}/webhooks/stripe`, { method: 'POST', headers, body });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as ReceiverAnswer };
 }
 
 function signed(event: unknown, options: { secret?: string; timestamp?: number } = {}) {

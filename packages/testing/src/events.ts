@@ -89,8 +89,12 @@ export function buildEvent(type: string, options: BuildEventOptions = {}): Json 
 
 /** An open invoice that failed payment, as `invoice.payment_failed` carries it. */
 export function failedInvoice(overrides: Json = {}): Json {
+  const subscription = stripeId('sub');
   return {
     id: stripeId('in'),
+    billing_reason: 'subscription_cycle',
+    parent: { type: 'subscription_details', quote_details: null, subscription_details: { metadata: {}, subscription } },
+    subscription,
     status: 'open',
     customer: stripeId('cus'),
     collection_method: 'charge_automatically',

@@ -4,3 +4,4 @@ export * from './signer.js';
 export * from './temporal-env.js';
 export * from './paths.js';
 export * from './stripe-double/index.js';
+export * from './stripe-mock.js';

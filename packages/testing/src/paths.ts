@@ -32,3 +32,10 @@ export function temporalBinaries(): { cli: string; testServer: string } {
   }
   return { cli, testServer };
 }
+
+/** Path of stripe-mock built by infra/bootstrap.sh. */
+export function stripeMockBinary(): string {
+  const path = join(projectRoot(), '.tools', 'stripe-mock', 'stripe-mock');
+  if (!existsSync(path)) throw new Error(`${path} is missing: run ./infra/bootstrap.sh (it builds stripe-mock from the Go module proxy).`);
+  return path;
+}

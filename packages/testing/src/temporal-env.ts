@@ -1,4 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { searchAttributeKeys } from '@stripe-flows/core';
 import { temporalBinaries } from './paths.js';
 
@@ -7,6 +8,7 @@ import { temporalBinaries } from './paths.js';
  * Timers of days and weeks complete in moments while workflows are idle.
  */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalBinaries().testServer } },
   });
@@ -26,6 +28,7 @@ const INDEXED_VALUE_TYPE_KEYWORD = 2;
  * the real server that receiver, dispatcher and end-to-end tests run against.
  */
 export async function createDevServerEnv(options: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalBinaries().cli },
@@ -34,4 +37,16 @@ export async function createDevServerEnv(options: { uiPort?: number } = {}): Pro
       extraArgs: ['--log-level', 'error'],
     },
   });
+}
+
+let runtimeInstalled = false;
+/** Worker and SDK logs at WARN and above only, so test output shows what matters. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // A runtime already exists in this process; keep it.
+  }
 }

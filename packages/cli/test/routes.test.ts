@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { builtInDomains } from '@stripe-flows/workers';
+import { readmeRoutes, routesMarkdown } from '../src/routes.js';
+
+describe('stripe-flows routes', () => {
+  it('lists every routed event type with its flow and delivery', () => {
+    const table = routesMarkdown(builtInDomains);
+    expect(table).toContain('| `invoice.payment_failed` | billing.dunning | `collectInvoicePayment` | `billing.dunning:<object id>` | starts or joins the flow |');
+    expect(table).toContain('| `invoice.paid` | billing.dunning | `collectInvoicePayment` | `billing.dunning:<object id>` | signals a running flow (else ignored) |');
+  });
+
+  it('matches the table in README.md (regenerate with `stripe-flows routes --readme`)', () => {
+    expect(readmeRoutes().table).toBe(routesMarkdown(builtInDomains));
+  });
+});
