@@ -15,6 +15,8 @@ let mock: RunningStripeMock;
 const notices: Notification[] = [];
 // Activity failures are the point of some cases: keep the SDK's failure logs out of the output.
 const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR', () => undefined) });
+/** Run an activity in the mock activity context, keeping its return type. */
+const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => env.run(fn, ...args) as Promise<R>;
 
 beforeAll(async () => {
   [double, mock] = await Promise.all([StripeApiDouble.start(), startStripeMock()]);
@@ -60,7 +62,7 @@ for (const target of targets) {
 
     it('retrieveInvoice returns the projection flows read, without contact details', async () => {
       const id = target.openInvoice();
-      const invoice = await env.run(activities().retrieveInvoice, { invoiceId: id });
+      const invoice = await run(activities().retrieveInvoice, { invoiceId: id });
       expect(invoice.id).toBe(id);
       expect(Object.keys(invoice).sort()).toEqual(
         ['amountDue', 'amountRemaining', 'attemptCount', 'collectionMethod', 'currency', 'customerId', 'hostedInvoiceUrl', 'id', 'nextPaymentAttempt', 'status', 'subscriptionId'].sort(),
@@ -69,10 +71,10 @@ for (const target of targets) {
 
     it('markInvoiceUncollectible, voidInvoice and cancelSubscription are accepted as Stripe specifies them', async () => {
       const a = activities();
-      const marked = await env.run(a.markInvoiceUncollectible, { invoiceId: target.openInvoice(), idempotencyKey: `k-${stripeId('x')}` });
-      const voided = await env.run(a.voidInvoice, { invoiceId: target.openInvoice(), idempotencyKey: `k-${stripeId('x')}` });
+      const marked = await run(a.markInvoiceUncollectible, { invoiceId: target.openInvoice(), idempotencyKey: `k-${stripeId('x')}` });
+      const voided = await run(a.voidInvoice, { invoiceId: target.openInvoice(), idempotencyKey: `k-${stripeId('x')}` });
       const subscription = target.subscription();
-      const canceled = await env.run(a.cancelSubscription, { subscriptionId: subscription, idempotencyKey: `k-${stripeId('x')}` });
+      const canceled = await run(a.cancelSubscription, { subscriptionId: subscription, idempotencyKey: `k-${stripeId('x')}` });
       expect(canceled.id).toBe(subscription);
       if (target.name === 'Stripe API double') {
         expect([marked.status, voided.status, canceled.status]).toEqual(['uncollectible', 'void', 'canceled']);
@@ -90,8 +92,8 @@ describe('billing activities: wire details (Stripe API double)', () => {
     const id = stripeId('in');
     double.seed('invoice', { ...failedInvoice(), id }, { stripeAccount: 'acct_1BillingTest' });
     const key = `billing.dunning:${id}:final-action:mark_uncollectible`;
-    await env.run(activities().markInvoiceUncollectible, { invoiceId: id, account: 'acct_1BillingTest', idempotencyKey: key });
-    await env.run(activities().markInvoiceUncollectible, { invoiceId: id, account: 'acct_1BillingTest', idempotencyKey: key }); // activity retry
+    await run(activities().markInvoiceUncollectible, { invoiceId: id, account: 'acct_1BillingTest', idempotencyKey: key });
+    await run(activities().markInvoiceUncollectible, { invoiceId: id, account: 'acct_1BillingTest', idempotencyKey: key }); // activity retry
     const posts = double.requests.filter((r) => r.method === 'POST' && r.path === `/v1/invoices/${id}/mark_uncollectible`);
     expect(posts.map((r) => [r.idempotencyKey, r.stripeAccount, r.replayed])).toEqual([
       [key, 'acct_1BillingTest', false],
@@ -101,7 +103,7 @@ describe('billing activities: wire details (Stripe API double)', () => {
   });
 
   it('turns a 4xx into a non-retryable failure naming the call and Stripe code', async () => {
-    const error = await env.run(activities().voidInvoice, { invoiceId: 'in_doesnotexist', idempotencyKey: 'k1' }).catch((e: unknown) => e);
+    const error = await run(activities().voidInvoice, { invoiceId: 'in_doesnotexist', idempotencyKey: 'k1' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect((error as ApplicationFailure).nonRetryable).toBe(true);
     expect((error as ApplicationFailure).type).toBe('stripe.resource_missing');
@@ -110,7 +112,7 @@ describe('billing activities: wire details (Stripe API double)', () => {
 
   it('refuses an irreversible step the invoice no longer allows (void of a paid invoice) without retrying', async () => {
     const id = target0Paid();
-    const error = await env.run(activities().voidInvoice, { invoiceId: id, idempotencyKey: 'k-void-paid' }).catch((e: unknown) => e);
+    const error = await run(activities().voidInvoice, { invoiceId: id, idempotencyKey: 'k-void-paid' }).catch((e: unknown) => e);
     expect((error as ApplicationFailure).nonRetryable).toBe(true);
     expect((error as ApplicationFailure).type).toBe('stripe.invoice_not_editable');
   });
@@ -120,18 +122,18 @@ describe('billing activities: wire details (Stripe API double)', () => {
     double.seed('invoice', { ...failedInvoice(), id });
     for (const fault of [{ type: 'status', status: 429, shouldRetry: true }, { type: 'status', status: 500 }] as const) {
       double.inject({ path: `/v1/invoices/${id}/mark_uncollectible`, fault });
-      const error = await env.run(activities().markInvoiceUncollectible, { invoiceId: id, idempotencyKey: `k-${id}` }).catch((e: unknown) => e);
+      const error = await run(activities().markInvoiceUncollectible, { invoiceId: id, idempotencyKey: `k-${id}` }).catch((e: unknown) => e);
       expect(error).not.toBeInstanceOf(ApplicationFailure);
       expect((error as { statusCode?: number }).statusCode).toBe(fault.status);
     }
-    const invoice = await env.run(activities().markInvoiceUncollectible, { invoiceId: id, idempotencyKey: `k-${id}` });
+    const invoice = await run(activities().markInvoiceUncollectible, { invoiceId: id, idempotencyKey: `k-${id}` });
     expect(invoice.status).toBe('uncollectible');
     expect(double.sideEffects({ path: `/v1/invoices/${id}/mark_uncollectible` })).toHaveLength(1);
   });
 
   it('notify hands the notification to the notifier port as is', async () => {
     const n: Notification = { kind: 'dunning.reminder', recipient: { role: 'customer', customerId: 'cus_1' }, workflowId: 'billing.dunning:in_1', idempotencyKey: 'billing.dunning:in_1:notice-1', data: { invoiceId: 'in_1' } };
-    await env.run(activities().notify, n);
+    await run(activities().notify, n);
     expect(notices.at(-1)).toEqual(n);
   });
 

@@ -26,7 +26,8 @@ export async function runDev(config: CliConfig): Promise<void> {
   let stopping = false;
 
   const start = (name: string, command: string, args: string[], env: Record<string, string | undefined>): Child => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    // Own process group: Ctrl-C reaches only this process, which stops the children in order.
+    const child = spawn(command, args, { env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
     const record = { name, process: child };
     children.push(record);
     child.on('exit', (code, signal) => {
@@ -55,6 +56,10 @@ export async function runDev(config: CliConfig): Promise<void> {
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
+  // Never leave children behind, whatever ends this process.
+  process.on('exit', () => {
+    for (const { process: child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
 
   const temporalAddress = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   if (!config.TEMPORAL_ADDRESS) {
@@ -64,7 +69,7 @@ export async function runDev(config: CliConfig): Promise<void> {
       '--port', String(config.TEMPORAL_PORT),
       '--ui-port', String(config.TEMPORAL_UI_PORT),
       '--db-filename', join(dataDir, 'temporal.sqlite'),
-      '--log-level', 'warn',
+      '--log-level', 'error',
       ...searchAttributeKeys.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
     ], inheritedEnv());
   }

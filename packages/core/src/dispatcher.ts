@@ -132,10 +132,16 @@ export class Dispatcher {
       });
       return { route: routeName, workflowId, result: 'delivered' };
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      // Either the flow already ended (stays ended), or a concurrent delivery started it a moment
+      // ago: then this event must still reach it.
+      const handle = this.options.client.workflow.getHandle(workflowId);
+      const { status } = await handle.describe();
+      if (status.name !== 'RUNNING') {
         return { route: routeName, workflowId, result: 'ignored', reason: 'flow for this object already ended' };
       }
-      throw error;
+      await handle.signal(stripeEventSignal, flowEvent);
+      return { route: routeName, workflowId, result: 'delivered' };
     }
   }
 

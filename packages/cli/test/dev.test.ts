@@ -1,0 +1,91 @@
+// The README's main job, as a user runs it: `stripe-flows dev` brings up Temporal (with its Web
+// UI), the Stripe API double, the worker and the receiver; a signed event starts a flow; Ctrl-C
+// stops everything; a restart on the same data file still has the flow.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { buildEvent, failedInvoice, signedHeaders } from '@stripe-flows/testing';
+import { DEV_WEBHOOK_SECRET } from '../src/config.js';
+
+const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+const dataDir = mkdtempSync(join(tmpdir(), 'stripe-flows-dev-'));
+const ports = { RECEIVER_PORT: '14242', TEMPORAL_PORT: '17233', TEMPORAL_UI_PORT: '18233', STRIPE_DOUBLE_PORT: '22111' };
+let child: ChildProcess | undefined;
+
+afterAll(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function startDev(): Promise<{ process: ChildProcess; output: () => string }> {
+  const { STRIPE_SECRET_KEY: _key, STRIPE_WEBHOOK_SECRETS: _secrets, TEMPORAL_ADDRESS: _address, ...env } = process.env;
+  const proc = spawn(process.execPath, [main, 'dev'], { env: { ...env, ...ports, STRIPE_FLOWS_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = proc;
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => void (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => void (out += d.toString()));
+  const deadline = Date.now() + 90_000;
+  while (!out.includes('Press Ctrl-C to stop everything.')) {
+    if (proc.exitCode !== null) throw new Error(`dev exited early (${proc.exitCode}):\n${out}`);
+    if (Date.now() > deadline) throw new Error(`dev did not come up in 90 s:\n${out}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { process: proc, output: () => out };
+}
+
+async function stopDev(proc: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  proc.kill('SIGINT');
+  return exited;
+}
+
+async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect({ address: `127.0.0.1:${ports.TEMPORAL_PORT}` });
+  try {
+    return await fn(new Client({ connection }));
+  } finally {
+    await connection.close();
+  }
+}
+
+async function findByStripeId(client: Client, id: string): Promise<string[]> {
+  for (let i = 0; i < 100; i++) {
+    const ids: string[] = [];
+    for await (const wf of client.workflow.list({ query: `StripeObjectId = '${id}'` })) ids.push(wf.workflowId);
+    if (ids.length) return ids;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return [];
+}
+
+describe('stripe-flows dev (the main job)', () => {
+  it('runs the whole stack, dispatches a signed event, stops cleanly on Ctrl-C, and keeps flows across restarts', async () => {
+    const first = await startDev();
+    expect(first.output()).toContain(`Webhook endpoint   http://127.0.0.1:${ports.RECEIVER_PORT}/webhooks/stripe`);
+    expect(first.output()).toContain(`Temporal Web UI    http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`);
+    // The Web UI answers.
+    expect((await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`)).status).toBe(200);
+
+    const invoice = failedInvoice();
+    const payload = JSON.stringify(buildEvent('invoice.payment_failed', { object: invoice }));
+    const response = await fetch(`http://127.0.0.1:${ports.RECEIVER_PORT}/webhooks/stripe`, { method: 'POST', headers: signedHeaders(payload, DEV_WEBHOOK_SECRET), body: payload });
+    expect(response.status).toBe(200);
+    const workflowId = `billing.dunning:${invoice.id as string}`;
+    expect(await withClient((c) => findByStripeId(c, invoice.id as string))).toEqual([workflowId]);
+
+    expect(await stopDev(first.process)).toBe(0);
+    expect(first.output()).toContain('[dev] stopped');
+    // Everything is down: nothing answers on the receiver's port.
+    await expect(fetch(`http://127.0.0.1:${ports.RECEIVER_PORT}/healthz`)).rejects.toThrow();
+
+    // Same data file: the flow is still there and still running.
+    const second = await startDev();
+    const status = await withClient(async (c) => (await c.workflow.getHandle(workflowId).describe()).status.name);
+    expect(status).toBe('RUNNING');
+    expect(await stopDev(second.process)).toBe(0);
+  });
+});
