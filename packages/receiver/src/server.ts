@@ -19,9 +19,12 @@ export async function startReceiver(options: {
   client: Client;
   domains: ReadonlyArray<Pick<DomainDefinition, 'name' | 'routes'>>;
   logger: Logger;
+  /** Replace the dispatcher built from `client` and `domains` (tests, custom dispatch). */
+  dispatcher?: Pick<Dispatcher, 'dispatch' | 'routesFor'>;
 }): Promise<RunningReceiver> {
   const { config, client, logger } = options;
-  const dispatcher = new Dispatcher({ client, registry: new RouteRegistry(options.domains), deadlineMs: config.DISPATCH_DEADLINE_MS });
+  const dispatcher =
+    options.dispatcher ?? new Dispatcher({ client, registry: new RouteRegistry(options.domains), deadlineMs: config.DISPATCH_DEADLINE_MS });
   const app = createReceiverApp({
     dispatcher,
     webhookSecrets: config.STRIPE_WEBHOOK_SECRETS,
@@ -56,8 +59,11 @@ export async function startReceiver(options: {
     close: () =>
       new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_GRACE_MS);
+        // Keep-alive sockets go idle once their in-flight response is sent: close them as they do.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
         server.close(() => {
           clearTimeout(force);
+          clearInterval(sweep);
           resolve();
         });
         server.closeIdleConnections();
