@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { stateQuery } from '@stripe-flows/core';
+import { discardQuarantinedSignal, quarantineStateQuery, stateQuery, type QuarantineState } from '@stripe-flows/core';
 import type { DunningResult } from '@stripe-flows/billing';
 import { startReceiver, type RunningReceiver } from '@stripe-flows/receiver';
 import { buildEvent, createDevServerEnv, failedInvoice, signedHeaders, StripeApiDouble } from '@stripe-flows/testing';
@@ -99,5 +99,36 @@ describe('receiver → Temporal → worker → Stripe', () => {
     expect(description.typedSearchAttributes.getAll().find((p) => p.key.name === 'FlowStatus')?.value).toBe('completed');
     // No Stripe writes for a recovered invoice.
     expect(stripe.sideEffects({ method: 'POST' })).toEqual([]);
+  });
+
+  it('is ready only with Temporal reachable (/readyz) and alive (/healthz)', async () => {
+    expect(await (await fetch(`${receiver.url}/readyz`)).json()).toEqual({ status: 'ready' });
+    expect((await fetch(`${receiver.url}/healthz`)).status).toBe(200);
+  });
+
+  it('holds an event whose payload a flow cannot read in a running quarantine workflow', async () => {
+    const event = buildEvent('invoice.payment_failed', { object: failedInvoice({ collection_method: 'by_carrier_pigeon' }) });
+    const response = await postSigned(event);
+    const [delivery] = response.body.deliveries as Array<{ result: string; workflowId: string }>;
+    expect(delivery?.result).toBe('quarantined');
+    const handle = env.client.workflow.getHandle(delivery!.workflowId);
+    let state: QuarantineState | undefined;
+    for (let i = 0; i < 50 && !state; i++) {
+      state = await handle.query(quarantineStateQuery).catch(() => undefined);
+      if (!state) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(state).toMatchObject({ route: 'billing.dunning', eventId: event.id, eventType: 'invoice.payment_failed', deliveries: 1 });
+    // Stripe retries the same event: counted on the same quarantine workflow, not stored twice.
+    const again = await postSigned(event);
+    expect((again.body.deliveries as Array<{ workflowId: string }>)[0]?.workflowId).toBe(delivery!.workflowId);
+    for (let i = 0; i < 50 && state?.deliveries !== 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      state = await handle.query(quarantineStateQuery);
+    }
+    expect(state?.deliveries).toBe(2);
+    expect(state?.problems.join(' ')).toContain('data.object.collection_method');
+    expect(state?.event).toEqual(event);
+    await handle.signal(discardQuarantinedSignal, { reason: 'test: written off' });
+    expect(await handle.result()).toMatchObject({ released: { reason: 'test: written off' } });
   });
 });

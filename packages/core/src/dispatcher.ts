@@ -6,7 +6,7 @@ import type { RegisteredRoute, RouteRegistry } from './registry.js';
 import type { StripeEventOf, StripeEventType } from './routes.js';
 import { stripeEventSignal, type FlowEvent } from './workflow/events.js';
 import { flowWorkflowId, QUARANTINE_TASK_QUEUE, quarantineWorkflowId, taskQueueFor } from './workflow/ids.js';
-import type { QuarantineInput } from './workflow/quarantine.js';
+import { quarantineDeliveredSignal, type QuarantineInput } from './workflow/quarantine.js';
 import {
   FlowDomainKey,
   FlowStatusKey,
@@ -155,11 +155,13 @@ export class Dispatcher {
       retentionDays: this.options.quarantineRetentionDays ?? 30,
     };
     try {
-      await this.options.client.workflow.start('holdQuarantinedEvent', {
+      // Started once per event and route; every delivery (Stripe retries too) is counted by signal.
+      await this.options.client.workflow.signalWithStart('holdQuarantinedEvent', {
         workflowId,
         taskQueue: QUARANTINE_TASK_QUEUE,
         args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
+        signal: quarantineDeliveredSignal,
+        signalArgs: [],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: [
           { key: FlowDomainKey, value: 'quarantine' },
@@ -170,6 +172,7 @@ export class Dispatcher {
         staticSummary: `Quarantined ${event.type} ${event.id} for ${route}`,
       });
     } catch (error) {
+      // Already released by an operator: the event was dealt with.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
     return workflowId;

@@ -11,7 +11,7 @@ export * from './workflow/events.js';
 export * from './workflow/ids.js';
 export * from './workflow/search-attributes.js';
 export type { QuarantineInput, QuarantineState } from './workflow/quarantine.js';
-export { quarantineStateQuery, discardQuarantinedSignal } from './workflow/quarantine.js';
+export { quarantineStateQuery, discardQuarantinedSignal, quarantineDeliveredSignal } from './workflow/quarantine.js';
 import { fileURLToPath } from 'node:url';
 /** Path of the quarantine workflow module, for the worker that runs it. */
 export const quarantineWorkflowsPath = fileURLToPath(new URL('./workflow/quarantine-entry.js', import.meta.url));

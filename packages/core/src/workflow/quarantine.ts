@@ -28,8 +28,8 @@ export interface QuarantineState {
 }
 
 export const quarantineStateQuery = defineQuery<QuarantineState>('state');
-/** Redelivery of the same event (Stripe retries): counted, not stored twice. */
-export const quarantineRedeliveredSignal = defineSignal<[]>('redelivered');
+/** Each delivery of the event (Stripe retries included): counted, the event stored once. */
+export const quarantineDeliveredSignal = defineSignal<[]>('delivered');
 /** Operator is done with the event (replayed it through `stripe-flows replay`, or wrote it off). */
 export const discardQuarantinedSignal = defineSignal<[{ reason: string }]>('discard');
 
@@ -40,11 +40,11 @@ export async function holdQuarantinedEvent(input: QuarantineInput): Promise<Quar
     eventType: input.event.type,
     problems: input.problems,
     receivedAt: input.receivedAt,
-    deliveries: 1,
+    deliveries: 0,
     event: input.event,
   };
   setHandler(quarantineStateQuery, () => state);
-  setHandler(quarantineRedeliveredSignal, () => void state.deliveries++);
+  setHandler(quarantineDeliveredSignal, () => void state.deliveries++);
   setHandler(discardQuarantinedSignal, ({ reason }) => {
     state.released = { at: new Date().toISOString(), reason };
   });
