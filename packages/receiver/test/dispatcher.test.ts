@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { Dispatcher, RouteRegistry, stripeEventSignal, stripeEventEnvelopeSchema, type Notification, type StripeEventEnvelope } from '@stripe-flows/core';
+import { Dispatcher, RouteRegistry, stripeEventEnvelopeSchema, type Notification, type StripeEventEnvelope } from '@stripe-flows/core';
 import { billing, createBillingActivities, type DunningResult } from '@stripe-flows/billing';
 import { buildEvent, createTimeSkippingEnv, failedInvoice, StripeApiDouble } from '@stripe-flows/testing';
 
@@ -116,6 +116,5 @@ describe('Dispatcher', () => {
     expect(outcome).toEqual([
       { route: 'billing.dunning', workflowId: `billing.dunning:${invoice.id as string}`, result: 'ignored', reason: 'no running flow for this object' },
     ]);
-    void stripeEventSignal;
   });
 });
