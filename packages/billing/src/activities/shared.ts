@@ -1,0 +1,26 @@
+import type Stripe from 'stripe';
+import type { Notification, Notifier } from '@stripe-flows/core';
+
+/** What billing activities are built from. */
+export interface BillingActivityDeps {
+  stripe: Stripe;
+  notifier: Notifier;
+}
+
+/** Stripe request options: act as a connected account, and/or with an idempotency key. */
+export function requestOptions(call: { account?: string; idempotencyKey?: string }): Stripe.RequestOptions {
+  return {
+    ...(call.account ? { stripeAccount: call.account } : {}),
+    ...(call.idempotencyKey ? { idempotencyKey: call.idempotencyKey } : {}),
+  };
+}
+
+/** The one notification activity every billing flow uses. */
+export function createNotifyActivity({ notifier }: Pick<BillingActivityDeps, 'notifier'>) {
+  return {
+    /** Tell someone something through the notifier port. */
+    async notify(notification: Notification): Promise<void> {
+      await notifier.notify(notification);
+    },
+  };
+}
