@@ -2,11 +2,17 @@ import { fileURLToPath } from 'node:url';
 import { defineDomain } from '@stripe-flows/core';
 import { createBillingActivities, type BillingActivityDeps } from './activities/index.js';
 import { billingRoutes } from './routes.js';
+import type { ChargesSource } from './charges.js';
+import type { AssemblyPolicy } from './workflows/assembly-policy.js';
 import type { DunningPolicy } from './workflows/dunning-policy.js';
 
 export interface BillingOptions {
   /** Overrides of the dunning policy defaults for flows this deployment starts. */
   dunning?: Partial<DunningPolicy>;
+  /** Overrides of the draft-invoice assembly policy defaults. */
+  assembly?: Partial<AssemblyPolicy>;
+  /** Where draft-invoice assembly finds pending charges, besides the customer's unassigned invoice items. */
+  chargesSources?: readonly ChargesSource[];
 }
 
 /** The billing domain with the given policies. */
@@ -15,15 +21,23 @@ export function createBillingDomain(options: BillingOptions = {}) {
     name: 'billing',
     routes: billingRoutes(options),
     workflowsPath: fileURLToPath(import.meta.resolve('@stripe-flows/billing/workflows')),
-    createActivities: (deps: BillingActivityDeps) => createBillingActivities(deps),
+    createActivities: (deps: BillingActivityDeps) =>
+      createBillingActivities({ ...deps, chargesSources: [...(deps.chargesSources ?? []), ...(options.chargesSources ?? [])] }),
   });
 }
 
 /** The billing domain with default policies. */
 export const billing = createBillingDomain();
 
-export { createBillingActivities, type BillingActivities, type BillingActivityDeps } from './activities/index.js';
+export { createAssemblyActivities } from './activities/assembly.js';
+export { createDunningActivities } from './activities/dunning.js';
+export { createBillingActivities, type BillingActivities, type BillingActivityDeps, type DunningActivities, type AssemblyActivities, type LinesResult, type RejectedCharge } from './activities/index.js';
 export { billingRoutes } from './routes.js';
 export * from './schemas.js';
 export { defaultDunningPolicy, resolveDunningPolicy, type DunningPolicy, type DunningFinalAction } from './workflows/dunning-policy.js';
 export type { DunningInput, DunningResult, DunningOutcome, DunningDetails, DunningStep } from './workflows/collect-invoice-payment.js';
+export { defaultAssemblyPolicy, resolveAssemblyPolicy, type AssemblyPolicy } from './workflows/assembly-policy.js';
+export type { AssemblyInput, AssemblyResult, AssemblyOutcome, AssemblyDetails, AssemblyStep } from './workflows/assemble-draft-invoice.js';
+export { MAX_INVOICE_ITEMS, CHARGE_TAG } from './workflows/assemble-draft-invoice.js';
+export { unassignedInvoiceItems, suppliedCharges, type ChargesSource, type PendingCharge, type AssemblyContext } from './charges.js';
+export * from './invoice-lines.js';

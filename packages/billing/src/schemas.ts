@@ -47,6 +47,14 @@ export const invoiceProjection = z
 export type InvoiceSnapshot = z.output<typeof invoiceProjection>;
 export type InvoiceStatus = InvoiceSnapshot['status'];
 
+/** What the assembly flow needs from an invoice event: which invoice, and whether it is for it. */
+export const invoiceEventProjection = z.object({
+  id: z.string().startsWith('in_', 'must be an invoice id (in_...)'),
+  status: z.enum(['draft', 'open', 'paid', 'uncollectible', 'void']).nullable().optional(),
+  billing_reason: z.string().nullable().optional(),
+  customer: stripeRef().nullable().optional(),
+});
+
 /** The part of a subscription the flows read. */
 export const subscriptionProjection = z.object({
   id: z.string().min(1),

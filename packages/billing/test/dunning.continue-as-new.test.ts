@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { stateQuery, stripeEventSignal, type FlowEvent, type FlowState, type Notification } from '@stripe-flows/core';
 import { createDevServerEnv } from '@stripe-flows/testing';
-import type { BillingActivities, DunningResult, InvoiceSnapshot } from '../src/index.js';
+import type { DunningActivities, DunningResult, InvoiceSnapshot } from '../src/index.js';
 
 const require = createRequire(import.meta.url);
 let env: TestWorkflowEnvironment;
@@ -31,7 +31,7 @@ it('continues as new after maxEventsPerRun events and carries dedup memory and c
     markInvoiceUncollectible: async () => invoice,
     voidInvoice: async () => invoice,
     cancelSubscription: async () => ({ id: 'sub_x', status: 'canceled' as const }),
-  } satisfies BillingActivities;
+  } satisfies DunningActivities;
   const event = (i: number, type = 'invoice.payment_failed', status: InvoiceSnapshot['status'] = 'open'): FlowEvent => ({
     id: `evt_can_${i}`, type, created: 1_700_000_000 + i, livemode: false, object: { ...invoice, status, attemptCount: 1 + i },
   });

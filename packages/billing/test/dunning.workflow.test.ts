@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { stateQuery, stripeEventSignal, type FlowEvent, type Notification } from '@stripe-flows/core';
 import { createTimeSkippingEnv } from '@stripe-flows/testing';
-import type { BillingActivities, InvoiceSnapshot } from '../src/index.js';
+import type { DunningActivities, InvoiceSnapshot } from '../src/index.js';
 import type { DunningInput, DunningResult } from '../src/index.js';
 
 const require = createRequire(import.meta.url);
@@ -58,7 +58,7 @@ function fakeBilling(invoice: InvoiceSnapshot) {
     async notify(n) {
       notices.push(n);
     },
-  } satisfies BillingActivities;
+  } satisfies DunningActivities;
   return { activities, calls, notices, state };
 }
 

@@ -85,6 +85,8 @@ export class Dispatcher {
       return { route: routeName, workflowId, result: 'quarantined', problems };
     }
     const workflowId = flowWorkflowId(domain, route.flow, objectId);
+    const applies = safeCall(() => route.when?.(typed)) ?? true;
+    if (applies !== true) return { route: routeName, workflowId, result: 'ignored', reason: applies };
     const flowEvent: FlowEvent = {
       id: event.id,
       type: event.type,

@@ -32,6 +32,11 @@ export interface Route<T extends StripeEventType = StripeEventType, P = unknown,
   searchIds?(event: StripeEventOf<T>): RouteSearchIds;
   /** Start input (policy) for `start` routes. */
   input?(event: StripeEventOf<T>): I;
+  /**
+   * Whether this event concerns the flow at all (e.g. only draft subscription invoices). When
+   * false the event is acknowledged and ignored on this route, with the returned reason.
+   */
+  when?(event: StripeEventOf<T>): true | string;
   /** One-line summary shown in Temporal UI for a flow this route starts. */
   summary?(event: StripeEventOf<T>): string;
 }

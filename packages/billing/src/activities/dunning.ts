@@ -1,6 +1,6 @@
 import { stripeCall } from '@stripe-flows/core';
 import { invoiceProjection, subscriptionProjection, type InvoiceSnapshot, type SubscriptionSnapshot } from '../schemas.js';
-import { requestOptions, type BillingActivityDeps } from './shared.js';
+import { requestOptions, type BillingActivityDeps, type createNotifyActivity } from './shared.js';
 
 /** Which Stripe object, as which account, with which idempotency key. */
 export interface InvoiceCall {
@@ -45,3 +45,6 @@ export function createDunningActivities({ stripe }: Pick<BillingActivityDeps, 's
     },
   };
 }
+
+/** What the dunning flow calls: its Stripe calls and notify. */
+export type DunningActivities = ReturnType<typeof createDunningActivities> & ReturnType<typeof createNotifyActivity>;

@@ -1,15 +1,18 @@
 // Billing activities: one Stripe call or one notification each, grouped by flow.
+import { createAssemblyActivities } from './assembly.js';
 import { createDunningActivities } from './dunning.js';
 import { createNotifyActivity, type BillingActivityDeps } from './shared.js';
 
 export type { BillingActivityDeps } from './shared.js';
-export type { InvoiceCall, InvoiceWrite } from './dunning.js';
+export type { InvoiceCall, InvoiceWrite, DunningActivities } from './dunning.js';
+export type { AssemblyActivities, LinesResult, RejectedCharge } from './assembly.js';
 
 /** Every billing activity, for the `stripe-flows.billing` worker. */
 export function createBillingActivities(deps: BillingActivityDeps) {
   return {
     ...createNotifyActivity(deps),
     ...createDunningActivities(deps),
+    ...createAssemblyActivities(deps),
   };
 }
 

@@ -1,10 +1,13 @@
 import type Stripe from 'stripe';
 import type { Notification, Notifier } from '@stripe-flows/core';
+import type { ChargesSource } from '../charges.js';
 
 /** What billing activities are built from. */
 export interface BillingActivityDeps {
   stripe: Stripe;
   notifier: Notifier;
+  /** Your charges sources for draft-invoice assembly, besides the customer's unassigned invoice items. */
+  chargesSources?: readonly ChargesSource[];
 }
 
 /** Stripe request options: act as a connected account, and/or with an idempotency key. */

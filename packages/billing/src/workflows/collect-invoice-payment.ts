@@ -19,14 +19,14 @@ import {
   type FlowEvent,
   type FlowState,
 } from '@stripe-flows/core/workflow';
-import type { BillingActivities } from '../activities/index.js';
+import type { DunningActivities } from '../activities/index.js';
 import type { InvoiceSnapshot } from '../schemas.js';
 import { resolveDunningPolicy, type DunningFinalAction, type DunningPolicy } from './dunning-policy.js';
 import { activityProfiles } from './profiles.js';
 
-const stripeRead = proxyActivities<BillingActivities>(activityProfiles.stripeRead);
-const stripeWrite = proxyActivities<BillingActivities>(activityProfiles.stripeWrite);
-const notifying = proxyActivities<BillingActivities>(activityProfiles.notify);
+const stripeRead = proxyActivities<DunningActivities>(activityProfiles.stripeRead);
+const stripeWrite = proxyActivities<DunningActivities>(activityProfiles.stripeWrite);
+const notifying = proxyActivities<DunningActivities>(activityProfiles.notify);
 
 const DAY = 24 * 60 * 60 * 1000;
 
