@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { Dispatcher, RouteRegistry, stripeEventEnvelopeSchema, type Notification, type StripeEventEnvelope } from '@stripe-flows/core';
+import { Dispatcher, RouteRegistry, stateQuery, stripeEventEnvelopeSchema, type Notification, type StripeEventEnvelope } from '@stripe-flows/core';
 import { billing, createBillingActivities, type DunningResult } from '@stripe-flows/billing';
 import { buildEvent, createTimeSkippingEnv, failedInvoice, StripeApiDouble } from '@stripe-flows/testing';
 
@@ -108,6 +108,30 @@ describe('Dispatcher', () => {
       { outcome: 'recovered', stripeWrites: 0 },
       { outcome: 'recovered', stripeWrites: 0 },
     ]);
+  });
+
+  it('routes invoice.created only for draft invoices of an assembled billing reason', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const manual = failedInvoice({ status: 'draft', billing_reason: 'manual' });
+    expect(await dispatcher.dispatch(envelope('invoice.created', manual, now))).toEqual([
+      { route: 'billing.assembly', workflowId: `billing.assembly:${manual.id as string}`, result: 'ignored', reason: 'billing_reason manual is not assembled (policy: subscription_cycle)' },
+    ]);
+    const cycle = failedInvoice({ status: 'draft', billing_reason: 'subscription_cycle', currency: 'usd' });
+    stripe.seed('customer', { id: cycle.customer as string });
+    stripe.seed('invoice', cycle as { id: string });
+    const workflowId = `billing.assembly:${cycle.id as string}`;
+    expect(await dispatcher.dispatch(envelope('invoice.created', cycle, now))).toEqual([{ route: 'billing.assembly', workflowId, result: 'delivered' }]);
+    const handle = env.client.workflow.getHandle(workflowId);
+    let step = '';
+    for (let i = 0; i < 100 && step !== 'awaiting_finalization'; i++) {
+      step = ((await handle.query(stateQuery)) as { step: string }).step;
+      if (step !== 'awaiting_finalization') await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(step).toBe('awaiting_finalization');
+    await dispatcher.dispatch(envelope('invoice.finalized', { ...cycle, status: 'open' }, now + 3600));
+    expect(await env.client.workflow.getHandle(workflowId).result()).toMatchObject({ outcome: 'finalized' });
+    // Nothing was pending, so only the invoice metadata was stamped.
+    expect(stripe.get('invoice', cycle.id as string)?.metadata).toMatchObject({ stripe_flows_assembled: 'true' });
   });
 
   it('ignores a continuation event when no flow runs for the object', async () => {
