@@ -55,6 +55,7 @@ function assemblyRoutes(policy: Partial<AssemblyPolicy> | undefined) {
           : reasons.includes(e.data.object.billing_reason ?? '')
             ? true
             : `billing_reason ${e.data.object.billing_reason ?? 'none'} is not assembled (policy: ${reasons.join(', ')})`,
+      condition: `only draft invoices with billing_reason ${reasons.join(' or ')}`,
       searchIds: (e) => ({ customerId: customerOf(e.data.object) }),
       input: () => (policy ? { policy } : {}),
       summary: (e) => `Assembly of draft invoice ${e.data.object.id} (${e.data.object.billing_reason ?? 'unknown reason'})`,

@@ -9,7 +9,7 @@ export function routesMarkdown(domains: ReadonlyArray<Pick<DomainDefinition, 'na
   const lines = [
     '| Stripe event type | Flow | Workflow | Workflow id | Delivery |',
     '|---|---|---|---|---|',
-    ...rows.map((r) => `| \`${r.eventType}\` | ${r.domain}.${r.flow} | \`${r.workflowType}\` | \`${r.domain}.${r.flow}:<object id>\` | ${r.mode === 'start' ? 'starts or joins the flow' : 'signals a running flow (else ignored)'} |`),
+    ...rows.map((r) => `| \`${r.eventType}\` | ${r.domain}.${r.flow} | \`${r.workflowType}\` | \`${r.domain}.${r.flow}:<object id>\` | ${r.mode === 'start' ? 'starts or joins the flow' : 'signals a running flow (else ignored)'}${r.condition ? `, ${r.condition}` : ''} |`),
   ];
   return `${lines.join('\n')}\n`;
 }

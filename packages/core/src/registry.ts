@@ -37,7 +37,7 @@ export class RouteRegistry {
   }
 
   /** Flat table for docs and the CLI: event type → domain.flow (mode). */
-  table(): Array<{ eventType: string; domain: string; flow: string; workflowType: string; mode: 'start' | 'signal' }> {
+  table(): Array<{ eventType: string; domain: string; flow: string; workflowType: string; mode: 'start' | 'signal'; condition?: string }> {
     return this.eventTypes().flatMap((eventType) =>
       this.routesFor(eventType).map(({ domain, route }) => ({
         eventType,
@@ -45,6 +45,7 @@ export class RouteRegistry {
         flow: route.flow,
         workflowType: route.workflowType,
         mode: route.mode,
+        ...(route.condition ? { condition: route.condition } : {}),
       })),
     );
   }

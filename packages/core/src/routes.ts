@@ -37,6 +37,8 @@ export interface Route<T extends StripeEventType = StripeEventType, P = unknown,
    * false the event is acknowledged and ignored on this route, with the returned reason.
    */
   when?(event: StripeEventOf<T>): true | string;
+  /** What `when` checks, in words, for the route table. */
+  condition?: string;
   /** One-line summary shown in Temporal UI for a flow this route starts. */
   summary?(event: StripeEventOf<T>): string;
 }
