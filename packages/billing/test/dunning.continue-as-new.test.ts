@@ -55,6 +55,9 @@ it('continues as new after maxEventsPerRun events and carries dedup memory and c
     }
     const current = await env.client.workflow.getHandle(handle.workflowId).describe();
     expect(current.runId).not.toBe(handle.signaledRunId);
+    // One continuation, not a chain: the new run counts its own events, not the carried totals.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await env.client.workflow.getHandle(handle.workflowId).describe()).runId).toBe(current.runId);
     expect(state.events).toMatchObject({ applied: 13, duplicates: 1, stale: 0 });
     expect(state.done.some((d) => d.action === 'event invoice.payment_failed' && d.detail === 'evt_can_1')).toBe(true);
 

@@ -113,6 +113,9 @@ export async function collectInvoicePayment(input: DunningInput): Promise<Dunnin
     tieBreaker: (e) => (e.object as InvoiceSnapshot).attemptCount,
     ...(input.carried ? { snapshot: input.carried.inbox } : {}),
   });
+  const eventsSeen = () => inbox.counts.applied + inbox.counts.duplicates + inbox.counts.stale;
+  // History grows per run: count this run's events, not the totals carried from earlier runs.
+  const eventsAtRunStart = eventsSeen();
   for (const event of input.carried?.pending ?? []) inbox.offer(event);
   setHandler(stripeEventSignal, (event) => void inbox.offer(event as FlowEvent<InvoiceSnapshot>));
 
@@ -206,7 +209,7 @@ export async function collectInvoicePayment(input: DunningInput): Promise<Dunnin
     refresh();
     if (outcome) return endWith(outcome, `Invoice ${invoiceId} ended: ${outcome}.`);
 
-    if (inbox.counts.applied + inbox.counts.duplicates + inbox.counts.stale >= policy.maxEventsPerRun) {
+    if (eventsSeen() - eventsAtRunStart >= policy.maxEventsPerRun) {
       await continueAsNew<typeof collectInvoicePayment>({
         objectId: invoiceId,
         ...(input.policy ? { policy: input.policy } : {}),
