@@ -1,14 +1,23 @@
 import { defineRoute } from '@stripe-flows/core';
-import { invoiceEventProjection, invoiceProjection } from './schemas.js';
+import { invoiceEventProjection, invoiceProjection, trialSubscriptionProjection, usageAlertTriggeredProjection } from './schemas.js';
 import { defaultAssemblyPolicy, type AssemblyPolicy } from './workflows/assembly-policy.js';
 import type { DunningPolicy } from './workflows/dunning-policy.js';
+import type { TrialEndingPolicy } from './workflows/trial-ending-policy.js';
+import type { UsageAlertPolicy } from './workflows/usage-alert-policy.js';
 
-function customerOf(invoice: { customer: string | { id: string } | null }): string | null {
-  return typeof invoice.customer === 'string' ? invoice.customer : (invoice.customer?.id ?? null);
+function customerOf(object: { customer: string | { id: string } | null }): string | null {
+  return typeof object.customer === 'string' ? object.customer : (object.customer?.id ?? null);
 }
 
 /** Billing routes; `policies` become the start input of the flows they start. */
-export function billingRoutes(policies: { dunning?: Partial<DunningPolicy>; assembly?: Partial<AssemblyPolicy> } = {}) {
+export function billingRoutes(
+  policies: {
+    dunning?: Partial<DunningPolicy>;
+    assembly?: Partial<AssemblyPolicy>;
+    usageAlert?: Partial<UsageAlertPolicy>;
+    trialEnding?: Partial<TrialEndingPolicy>;
+  } = {},
+) {
   const dunning = { flow: 'dunning', workflowType: 'collectInvoicePayment', projection: invoiceProjection } as const;
   const input = () => (policies.dunning ? { policy: policies.dunning } : {});
   return [
@@ -36,6 +45,7 @@ export function billingRoutes(policies: { dunning?: Partial<DunningPolicy>; asse
     defineRoute({ ...dunning, eventType: 'invoice.voided', mode: 'signal', objectId: (e) => e.data.object.id }),
     defineRoute({ ...dunning, eventType: 'invoice.marked_uncollectible', mode: 'signal', objectId: (e) => e.data.object.id }),
     ...assemblyRoutes(policies.assembly),
+    ...alertsTrialsRoutes({ usageAlert: policies.usageAlert, trialEnding: policies.trialEnding }),
   ];
 }
 
@@ -62,5 +72,52 @@ function assemblyRoutes(policy: Partial<AssemblyPolicy> | undefined) {
     }),
     defineRoute({ ...assembly, eventType: 'invoice.finalized', mode: 'signal', objectId: (e) => e.data.object.id }),
     defineRoute({ ...assembly, eventType: 'invoice.deleted', mode: 'signal', objectId: (e) => e.data.object.id }),
+  ];
+}
+
+/**
+ * Object id of a usage alert flow (`billing.alert:<this>`): `<alert id>:<customer id>:<trigger created>`.
+ * - A `billing.alert_triggered` has no id of its own. An alert fires once per customer, and again
+ *   after it is reactivated (or per period, for recurrences Stripe may add), so alert + customer +
+ *   the trigger's own `created` names exactly one trigger.
+ * - A redelivery carries the same snapshot, so the same id: the running flow drops it by event id,
+ *   and once the flow has ended the dispatcher's REJECT_DUPLICATE ignores it.
+ * - A later trigger has a later `created`, so it starts its own flow. An id of alert + customer alone
+ *   would have it rejected, because the first trigger's flow already ended.
+ */
+export function usageAlertObjectId(trigger: { alert: { id: string }; customer: string; created: number }): string {
+  return `${trigger.alert.id}:${trigger.customer}:${trigger.created}`;
+}
+
+/** Routes of the usage alert and trial ending flows; `policies` become the start input of the flows. */
+export function alertsTrialsRoutes(policies: { usageAlert?: Partial<UsageAlertPolicy>; trialEnding?: Partial<TrialEndingPolicy> } = {}) {
+  const alert = { flow: 'alert', workflowType: 'handleUsageAlert', projection: usageAlertTriggeredProjection } as const;
+  const trial = { flow: 'trial', workflowType: 'remindTrialEnding', projection: trialSubscriptionProjection } as const;
+  return [
+    // Each trigger of an alert for a customer is one short flow: notify, maybe limit, end.
+    defineRoute({
+      ...alert,
+      eventType: 'billing.alert.triggered',
+      mode: 'start',
+      objectId: (e) => usageAlertObjectId(e.data.object),
+      searchIds: (e) => ({ customerId: e.data.object.customer }),
+      input: () => (policies.usageAlert ? { policy: policies.usageAlert } : {}),
+      summary: (e) =>
+        `Usage alert ${e.data.object.alert.id} for ${e.data.object.customer}: ${e.data.object.value} (threshold ${e.data.object.alert.usage_threshold?.gte ?? '?'})`,
+    }),
+    // About three days before a trial ends (or at once when it is ended early).
+    defineRoute({
+      ...trial,
+      eventType: 'customer.subscription.trial_will_end',
+      mode: 'start',
+      objectId: (e) => e.data.object.id,
+      searchIds: (e) => ({ customerId: customerOf(e.data.object) }),
+      input: () => (policies.trialEnding ? { policy: policies.trialEnding } : {}),
+      summary: (e) =>
+        `Trial of ${e.data.object.id} ends ${e.data.object.trial_end ? new Date(e.data.object.trial_end * 1000).toISOString() : '(no trial end)'}`,
+    }),
+    // A payment method added, the trial moved or ended, or a cancellation: only matter to a running flow.
+    defineRoute({ ...trial, eventType: 'customer.subscription.updated', mode: 'signal', objectId: (e) => e.data.object.id }),
+    defineRoute({ ...trial, eventType: 'customer.subscription.deleted', mode: 'signal', objectId: (e) => e.data.object.id }),
   ];
 }

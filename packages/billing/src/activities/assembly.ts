@@ -13,6 +13,7 @@ import {
   type RemoveLine,
   type UpdateLine,
 } from '../invoice-lines.js';
+import { project } from './project.js';
 import { requestOptions, type BillingActivityDeps, type createNotifyActivity } from './shared.js';
 import { ApplicationFailure } from '@temporalio/common';
 
@@ -85,12 +86,12 @@ export function createAssemblyActivities({ stripe, chargesSources }: Pick<Billin
     /** The invoice with all its lines (paged past the first 10 the invoice carries). */
     async retrieveDraftInvoice(call: { invoiceId: string; account?: string }): Promise<DraftInvoiceSnapshot> {
       const invoice = await stripeCall(`GET /v1/invoices/${call.invoiceId}`, () => stripe.invoices.retrieve(call.invoiceId, {}, requestOptions(call)));
-      const snapshot = draftInvoiceProjection.parse(invoice);
+      const snapshot = project(draftInvoiceProjection, invoice, `invoice ${call.invoiceId}`);
       if (!snapshot.hasMoreLines) return snapshot;
       const lines = await stripeCall(`GET /v1/invoices/${call.invoiceId}/lines`, () =>
         stripe.invoices.listLineItems(call.invoiceId, { limit: 100 }, requestOptions(call)).autoPagingToArray({ limit: 10_000 }),
       );
-      return { ...snapshot, lines: lines.map((line) => invoiceLineProjection.parse(line)), hasMoreLines: false };
+      return { ...snapshot, lines: lines.map((line) => project(invoiceLineProjection, line, `invoice ${call.invoiceId} lines`)), hasMoreLines: false };
     },
 
     /** Every source's pending charges; a charge whose line is invalid is rejected, not sent. */

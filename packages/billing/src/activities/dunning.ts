@@ -1,5 +1,6 @@
 import { stripeCall } from '@stripe-flows/core';
 import { invoiceProjection, subscriptionProjection, type InvoiceSnapshot, type SubscriptionSnapshot } from '../schemas.js';
+import { project } from './project.js';
 import { requestOptions, type BillingActivityDeps, type createNotifyActivity } from './shared.js';
 
 /** Which Stripe object, as which account, with which idempotency key. */
@@ -20,28 +21,28 @@ export function createDunningActivities({ stripe }: Pick<BillingActivityDeps, 's
       const invoice = await stripeCall(`GET /v1/invoices/${call.invoiceId}`, () =>
         stripe.invoices.retrieve(call.invoiceId, {}, requestOptions(call)),
       );
-      return invoiceProjection.parse(invoice);
+      return project(invoiceProjection, invoice, `invoice ${call.invoiceId}`);
     },
 
     async markInvoiceUncollectible(call: InvoiceWrite): Promise<InvoiceSnapshot> {
       const invoice = await stripeCall(`POST /v1/invoices/${call.invoiceId}/mark_uncollectible`, () =>
         stripe.invoices.markUncollectible(call.invoiceId, {}, requestOptions(call)),
       );
-      return invoiceProjection.parse(invoice);
+      return project(invoiceProjection, invoice, `invoice ${call.invoiceId}`);
     },
 
     async voidInvoice(call: InvoiceWrite): Promise<InvoiceSnapshot> {
       const invoice = await stripeCall(`POST /v1/invoices/${call.invoiceId}/void`, () =>
         stripe.invoices.voidInvoice(call.invoiceId, {}, requestOptions(call)),
       );
-      return invoiceProjection.parse(invoice);
+      return project(invoiceProjection, invoice, `invoice ${call.invoiceId}`);
     },
 
     async cancelSubscription(call: { subscriptionId: string; account?: string; idempotencyKey: string }): Promise<SubscriptionSnapshot> {
       const subscription = await stripeCall(`DELETE /v1/subscriptions/${call.subscriptionId}`, () =>
         stripe.subscriptions.cancel(call.subscriptionId, {}, requestOptions(call)),
       );
-      return subscriptionProjection.parse(subscription);
+      return project(subscriptionProjection, subscription, `subscription ${call.subscriptionId}`);
     },
   };
 }

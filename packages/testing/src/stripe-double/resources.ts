@@ -110,6 +110,13 @@ export const RESOURCES = {
     required: ['account', 'type'],
     refs: { account: 'account' },
   },
+  // A connected account's bank accounts: `GET /v1/accounts/:id/external_accounts[/:id]`; seed with `account`.
+  bank_account: {
+    prefix: 'ba',
+    nested: { parent: 'account', path: 'external_accounts', field: 'account' },
+    ops: ['retrieve', 'list'],
+    noun: 'external account',
+  },
   transfer: {
     prefix: 'tr',
     path: 'transfers',
@@ -184,6 +191,9 @@ export const RESOURCES = {
     ops: ['create', 'retrieve', 'update', 'delete', 'list'],
     filters: ['active'],
   },
+  // No ids of their own: stored under their identifier, routed by meters.ts.
+  'billing.meter_event': { prefix: 'mtrevt', ops: [], noun: 'meter event' },
+  'billing.meter_event_adjustment': { prefix: 'mtrevtadj', ops: [], noun: 'meter event adjustment' },
 } as const satisfies Record<string, ResourceSpec>;
 
 /** A Stripe resource the double stores (its Stripe `object` name). */

@@ -9,10 +9,12 @@ import { DoubleError, faultErrorBody, idempotencyMismatch, invalidApiKey, invali
 import { FaultBook, describeFault } from './faults.js';
 import { findFixturesPath, loadFixtures } from './fixtures.js';
 import { connectRoutes } from './connect.js';
+import { customerRoutes } from './customers.js';
 import { decodeForm } from './form.js';
 import { IdempotencyCache, fingerprint } from './idempotency.js';
 import { invoiceRoutes, normalizeInvoice } from './invoices.js';
 import { deepMerge } from './merge.js';
+import { meterRoutes } from './meters.js';
 import { paymentRoutes } from './payments.js';
 import { isDoubleResource, RESOURCE_NAMES, type DoubleResource } from './resources.js';
 import { matchRoute, type HttpMethod, type Route } from './router.js';
@@ -29,6 +31,8 @@ const ROUTES: readonly Route[] = [
   ...subscriptionRoutes(),
   ...connectRoutes(),
   ...paymentRoutes(),
+  ...customerRoutes(),
+  ...meterRoutes(),
   ...crudRoutes(),
 ];
 
