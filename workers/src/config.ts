@@ -7,6 +7,9 @@ export const workerConfigSchema = temporalConfigSchema.extend(stripeApiConfigSch
   /** Optional outbound webhook for notifications (besides the structured log line). */
   NOTIFY_WEBHOOK_URL: z.url().optional(),
   NOTIFY_WEBHOOK_TOKEN: z.string().optional(),
+  /** Where Connect onboarding links send the account back to (both, or reminders go without a link). */
+  CONNECT_ONBOARDING_REFRESH_URL: z.url().optional(),
+  CONNECT_ONBOARDING_RETURN_URL: z.url().optional(),
   /** Folder with prebuilt workflow bundles (default: the ones `pnpm build` made). */
   WORKFLOW_BUNDLE_DIR: z.string().optional(),
   /** Sticky cache size: workflows kept in memory between tasks. */

@@ -1,3 +1,3 @@
 export { createDomainWorkers, createNotifier, createStripeClient, type ActivityDeps } from './workers.js';
 export { loadWorkerConfig, workerConfigSchema, type WorkerConfig } from './config.js';
-export { builtInDomains } from './domains.js';
+export { builtInDomains, configuredDomains } from './domains.js';

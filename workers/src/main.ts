@@ -6,7 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@tempor
 import pino from 'pino';
 import { selectDomains, taskQueueFor, temporalConnectionOptions } from '@stripe-flows/core';
 import { loadWorkerConfig } from './config.js';
-import { builtInDomains } from './domains.js';
+import { configuredDomains } from './domains.js';
 import { createDomainWorkers, createNotifier, createStripeClient } from './workers.js';
 
 const config = loadWorkerConfig();
@@ -17,7 +17,7 @@ Runtime.install({
   shutdownSignals: [],
   logger: new DefaultLogger('INFO', (entry) => logger[sdkLevels[entry.level]]({ sdk: entry.meta }, entry.message)),
 });
-const domains = selectDomains(builtInDomains, config.DOMAINS);
+const domains = selectDomains(configuredDomains(config), config.DOMAINS);
 const connection = await NativeConnection.connect(await temporalConnectionOptions(config));
 const workers = await createDomainWorkers({
   connection,

@@ -53,3 +53,7 @@ export { defaultUsageAlertPolicy, resolveUsageAlertPolicy, type UsageAlertPolicy
 export type { UsageAlertInput, UsageAlertResult, UsageAlertOutcome, UsageAlertDetails, UsageAlertStep, SubscriptionLimitResult } from './workflows/handle-usage-alert.js';
 export { defaultTrialEndingPolicy, resolveTrialEndingPolicy, type TrialEndingPolicy } from './workflows/trial-ending-policy.js';
 export type { TrialEndingInput, TrialEndingResult, TrialOutcome, TrialDetails, TrialStep } from './workflows/remind-trial-ending.js';
+export { createUsageReporter, usageWorkflowId, UsageValidationError, type UsageReporter, type UsageReporterOptions, type UsageDispatch, type UsageCancellationRequest } from './usage.js';
+export { defaultUsagePolicy, resolveUsagePolicy, meterEventLimits, type UsagePolicy } from './workflows/usage-policy.js';
+export { usageRecordsSignal, cancelUsageSignal, type UsageRecord, type UsageState, type UsageDetails, type UsageCounts, type UsageFailure, type UsageCancellation, type UsageStep, type ReportUsageInput } from './workflows/report-usage.js';
+export { createUsageActivities } from './activities/usage.js';

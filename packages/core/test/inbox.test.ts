@@ -62,3 +62,17 @@ describe('EventInbox', () => {
     expect(restored.counts.applied).toBe(5);
   });
 });
+
+describe('EventInbox across continue-as-new', () => {
+  it('carries pending events in the snapshot: none is lost, and their duplicates are still dropped', () => {
+    const inbox = new EventInbox({ precedence });
+    inbox.offer(ev('evt_a', 'invoice.payment_failed', 10));
+    inbox.next();
+    inbox.offer(ev('evt_b', 'invoice.payment_failed', 20));
+    inbox.offer(ev('evt_c', 'invoice.paid', 30));
+    const next = new EventInbox({ precedence, snapshot: inbox.snapshot() });
+    expect(next.offer(ev('evt_b', 'invoice.payment_failed', 20))).toBe('duplicate');
+    expect([next.next()?.id, next.next()?.id, next.next()]).toEqual(['evt_b', 'evt_c', undefined]);
+    expect(next.counts).toMatchObject({ applied: 3, duplicates: 1 });
+  });
+});

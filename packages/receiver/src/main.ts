@@ -2,13 +2,14 @@
 // Receiver process: verifies Stripe webhooks and dispatches them to Temporal.
 import { connectTemporalClient, selectDomains } from '@stripe-flows/core';
 import { billing } from '@stripe-flows/billing';
+import { connect } from '@stripe-flows/connect';
 import { loadReceiverConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startReceiver } from './server.js';
 
 const config = loadReceiverConfig();
 const logger = createLogger(config.LOG_LEVEL);
-const domains = selectDomains([billing], config.DOMAINS);
+const domains = selectDomains([billing, connect], config.DOMAINS);
 const client = await connectTemporalClient(config);
 const receiver = await startReceiver({ config, client, domains, logger });
 

@@ -4,6 +4,7 @@ import { createAssemblyActivities } from './assembly.js';
 import { createDunningActivities } from './dunning.js';
 import { createNotifyActivity, type BillingActivityDeps } from './shared.js';
 import { createTrialActivities } from './trials.js';
+import { createUsageActivities } from './usage.js';
 
 export type { BillingActivityDeps } from './shared.js';
 export type { InvoiceCall, InvoiceWrite, DunningActivities } from './dunning.js';
@@ -19,7 +20,9 @@ export function createBillingActivities(deps: BillingActivityDeps) {
     ...createAssemblyActivities(deps),
     ...createUsageAlertActivities(deps),
     ...createTrialActivities(deps),
+    ...createUsageActivities(deps),
   };
 }
 
 export type BillingActivities = ReturnType<typeof createBillingActivities>;
+export type { UsageActivities, MeterEventBatch, MeterEventToSend, MeterEventOutcome, MeterEventCancellation } from './usage.js';

@@ -73,7 +73,6 @@ export interface DunningInput {
     startedAt: number;
     remindersSent: number;
     inbox: EventInboxSnapshot;
-    pending: FlowEvent<InvoiceSnapshot>[];
     invoice: InvoiceSnapshot;
     account?: string;
     done: FlowState['done'];
@@ -116,7 +115,6 @@ export async function collectInvoicePayment(input: DunningInput): Promise<Dunnin
   const eventsSeen = () => inbox.counts.applied + inbox.counts.duplicates + inbox.counts.stale;
   // History grows per run: count this run's events, not the totals carried from earlier runs.
   const eventsAtRunStart = eventsSeen();
-  for (const event of input.carried?.pending ?? []) inbox.offer(event);
   setHandler(stripeEventSignal, (event) => void inbox.offer(event as FlowEvent<InvoiceSnapshot>));
 
   const startedAt = input.carried?.startedAt ?? Date.now();
@@ -217,7 +215,6 @@ export async function collectInvoicePayment(input: DunningInput): Promise<Dunnin
           startedAt,
           remindersSent,
           inbox: inbox.snapshot(),
-          pending: [...inbox.peek()],
           invoice,
           ...(account ? { account } : {}),
           done: tracker.state.done,

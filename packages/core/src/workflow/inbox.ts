@@ -20,6 +20,8 @@ export interface EventInboxOptions {
 
 export interface EventInboxSnapshot {
   seen: string[];
+  /** Events accepted but not yet applied: they travel with the snapshot, never lost. */
+  pending?: FlowEvent[];
   last?: [created: number, rank: number, tie: number];
   counts: { applied: number; duplicates: number; stale: number };
   lastType?: string;
@@ -50,6 +52,8 @@ export class EventInbox<P = unknown> {
     this.last = options.snapshot?.last;
     this.counts = { ...(options.snapshot?.counts ?? { applied: 0, duplicates: 0, stale: 0 }) };
     this.lastType = options.snapshot?.lastType;
+    // Pending ids are already in `seen`: restore the events themselves, not through offer().
+    this.pending = [...((options.snapshot?.pending ?? []) as Array<FlowEvent<P>>)];
   }
 
   /** Position of an event in the flow's order: (created, precedence, tie-breaker). */
@@ -103,10 +107,11 @@ export class EventInbox<P = unknown> {
     return this.pending;
   }
 
-  /** State to carry across continue-as-new (pending events travel separately). */
+  /** State to carry across continue-as-new, pending events included. */
   snapshot(): EventInboxSnapshot {
     return {
       seen: [...this.seen],
+      ...(this.pending.length ? { pending: [...this.pending] } : {}),
       ...(this.last ? { last: this.last } : {}),
       counts: { ...this.counts },
       ...(this.lastType ? { lastType: this.lastType } : {}),

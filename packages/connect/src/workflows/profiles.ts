@@ -1,0 +1,43 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/**
+ * Timeout and retry profiles for Connect activities. Stripe writes stop retrying well inside
+ * Stripe's 24 h idempotency-key window, so a retry never becomes a second side effect.
+ */
+export const activityProfiles = {
+  stripeRead: {
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  },
+  stripeWrite: {
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '12 hours',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+  },
+  notify: {
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '1 day',
+    retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
+  },
+} as const satisfies Record<string, ActivityOptions>;
+
+export const DAY = 24 * 60 * 60 * 1000;
+export const HOUR = 60 * 60 * 1000;
+
+/** Throws a message naming every bad field of a policy. */
+export function checkPolicy(name: string, problems: string[]): void {
+  if (problems.length) throw new Error(`Invalid ${name} policy: ${problems.join('; ')}.`);
+}
+
+/** Problems with a list of day offsets: numbers >= 0, ascending. */
+export function checkOffsets(field: string, offsets: readonly number[], order: 'ascending' | 'descending'): string[] {
+  const problems: string[] = [];
+  offsets.forEach((d, i) => {
+    if (!Number.isFinite(d) || d < 0) problems.push(`${field}[${i}] must be a number >= 0`);
+    const previous = offsets[i - 1];
+    if (previous !== undefined && (order === 'ascending' ? d < previous : d > previous)) {
+      problems.push(`${field}[${i}] must be ${order === 'ascending' ? 'on or after' : 'on or before'} ${field}[${i - 1}]`);
+    }
+  });
+  return problems;
+}
