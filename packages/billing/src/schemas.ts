@@ -1,10 +1,6 @@
 import { z } from 'zod';
+import { stripeIdRef } from '@stripe-flows/core';
 
-/**
- * A reference to another Stripe object: its id, or the expanded object carrying it. Ids are
- * opaque to us (Stripe may change their format), so only non-empty is required.
- */
-const stripeRef = () => z.union([z.string().min(1), z.object({ id: z.string().min(1) }).transform((o) => o.id)]);
 
 /**
  * The part of a Stripe invoice the billing flows read. Customer contact details (name, email,
@@ -14,11 +10,11 @@ export const invoiceProjection = z
   .object({
     id: z.string().startsWith('in_', 'must be an invoice id (in_...)'),
     status: z.enum(['draft', 'open', 'paid', 'uncollectible', 'void']),
-    customer: stripeRef().nullable(),
+    customer: stripeIdRef().nullable(),
     // API versions from 2025-03-31 carry the subscription under parent; older ones at the top level.
-    subscription: stripeRef().nullable().optional(),
+    subscription: stripeIdRef().nullable().optional(),
     parent: z
-      .object({ subscription_details: z.object({ subscription: stripeRef().nullable() }).nullable().optional() })
+      .object({ subscription_details: z.object({ subscription: stripeIdRef().nullable() }).nullable().optional() })
       .nullable()
       .optional(),
     collection_method: z.enum(['charge_automatically', 'send_invoice']),
@@ -52,7 +48,7 @@ export const invoiceEventProjection = z.object({
   id: z.string().startsWith('in_', 'must be an invoice id (in_...)'),
   status: z.enum(['draft', 'open', 'paid', 'uncollectible', 'void']).nullable().optional(),
   billing_reason: z.string().nullable().optional(),
-  customer: stripeRef().nullable().optional(),
+  customer: stripeIdRef().nullable().optional(),
 });
 
 /** The part of a subscription the flows read. */
@@ -79,7 +75,7 @@ export const usageAlertTriggeredProjection = z
       usage_threshold: z
         .object({
           gte: z.number(),
-          meter: stripeRef(),
+          meter: stripeIdRef(),
           recurrence: z.string().nullable().optional(),
         })
         .nullable()
@@ -131,11 +127,11 @@ export const trialSubscriptionProjection = z
   .object({
     id: z.string().min(1),
     status: subscriptionStatus,
-    customer: stripeRef(),
+    customer: stripeIdRef(),
     collection_method: z.enum(['charge_automatically', 'send_invoice']),
     trial_end: z.number().int().nullable(),
-    default_payment_method: stripeRef().nullable().optional(),
-    default_source: stripeRef().nullable().optional(),
+    default_payment_method: stripeIdRef().nullable().optional(),
+    default_source: stripeIdRef().nullable().optional(),
     trial_settings: z
       .object({ end_behavior: z.object({ missing_payment_method: missingPaymentMethodBehavior }).nullable().optional() })
       .nullable()
@@ -172,8 +168,8 @@ export const customerPaymentDefaultsProjection = z.union([
     .object({
       id: z.string().min(1),
       deleted: z.literal(false).optional(),
-      default_source: stripeRef().nullable().optional(),
-      invoice_settings: z.object({ default_payment_method: stripeRef().nullable().optional() }).nullable().optional(),
+      default_source: stripeIdRef().nullable().optional(),
+      invoice_settings: z.object({ default_payment_method: stripeIdRef().nullable().optional() }).nullable().optional(),
     })
     .transform((c) => ({
       customerId: c.id,

@@ -1,10 +1,6 @@
 import { z } from 'zod';
+import { stripeIdRef } from '@stripe-flows/core';
 
-/**
- * A reference to another Stripe object: its id, or the expanded object carrying it. Ids are
- * opaque to us (Stripe may change their format), so only non-empty is required.
- */
-const stripeRef = () => z.union([z.string().min(1), z.object({ id: z.string().min(1) }).transform((o) => o.id)]);
 const ids = () => z.array(z.string()).nullable().optional().transform((v) => v ?? []);
 
 /**
@@ -64,7 +60,7 @@ export type AccountSnapshot = z.output<typeof accountProjection>;
 export const capabilityProjection = z
   .object({
     id: z.string().min(1),
-    account: stripeRef(),
+    account: stripeIdRef(),
     status: z.enum(['active', 'inactive', 'pending', 'unrequested', 'disabled']),
     requirements: requirementsProjection.nullable().optional(),
   })
@@ -86,10 +82,10 @@ export const chargeProjection = z
     amount_refunded: z.number().int().nonnegative(),
     currency: z.string().length(3),
     refunded: z.boolean().optional(),
-    transfer: stripeRef().nullable().optional(),
-    transfer_data: z.object({ destination: stripeRef().nullable().optional() }).nullable().optional(),
+    transfer: stripeIdRef().nullable().optional(),
+    transfer_data: z.object({ destination: stripeIdRef().nullable().optional() }).nullable().optional(),
     transfer_group: z.string().nullable().optional(),
-    application_fee: stripeRef().nullable().optional(),
+    application_fee: stripeIdRef().nullable().optional(),
     application_fee_amount: z.number().int().nullable().optional(),
   })
   .transform((c) => ({
@@ -110,10 +106,10 @@ export const refundProjection = z
   .object({
     id: z.string().startsWith('re_', 'must be a refund id (re_...)').or(z.string().startsWith('pyr_')),
     amount: z.number().int().nonnegative(),
-    charge: stripeRef().nullable(),
+    charge: stripeIdRef().nullable(),
     created: z.number().int(),
     status: z.string().nullable().optional(),
-    transfer_reversal: stripeRef().nullable().optional(),
+    transfer_reversal: stripeIdRef().nullable().optional(),
   })
   .transform((r) => ({
     id: r.id,
@@ -130,7 +126,7 @@ export type RefundSnapshot = z.output<typeof refundProjection>;
 export const disputeProjection = z
   .object({
     id: z.string().startsWith('dp_', 'must be a dispute id (dp_...)').or(z.string().startsWith('du_')),
-    charge: stripeRef(),
+    charge: stripeIdRef(),
     amount: z.number().int().nonnegative(),
     currency: z.string().length(3),
     status: z.string(),
@@ -160,7 +156,7 @@ export const payoutProjection = z
     created: z.number().int(),
     arrival_date: z.number().int().nullable().optional(),
     automatic: z.boolean().optional(),
-    destination: stripeRef().nullable().optional(),
+    destination: stripeIdRef().nullable().optional(),
     failure_code: z.string().nullable().optional(),
   })
   .transform((p) => ({

@@ -29,3 +29,9 @@ export type StripeEventEnvelope = z.infer<typeof stripeEventEnvelopeSchema>;
 export function describeIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
 }
+
+/**
+ * A reference to another Stripe object in a projection: its id, or the expanded object carrying
+ * it. Ids are opaque (Stripe may change their format), so only non-empty is required.
+ */
+export const stripeIdRef = () => z.union([z.string().min(1), z.object({ id: z.string().min(1) }).transform((o) => o.id)]);

@@ -3,12 +3,11 @@
 // stamp metadata (update_lines, invoice_metadata), then finalize or leave it to auto-advance.
 // Every step is planned from a fresh read of the invoice, so a replay never adds a line twice.
 import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { EventInbox, FlowTracker, idempotencyKeyFor, stripeEventSignal, type FlowEvent } from '@stripe-flows/core/workflow';
+import { EventInbox, FlowTracker, idempotencyKeyFor, stripeEventSignal, type FlowEvent, activityProfiles } from '@stripe-flows/core/workflow';
 import type { AssemblyActivities } from '../activities/index.js';
 import type { PendingCharge } from '../charges.js';
 import type { AddLine, DraftInvoiceSnapshot, InvoiceLineSnapshot, RemoveLine, UpdateLine } from '../invoice-lines.js';
 import { resolveAssemblyPolicy, type AssemblyPolicy } from './assembly-policy.js';
-import { activityProfiles } from './profiles.js';
 
 const stripeRead = proxyActivities<AssemblyActivities>(activityProfiles.stripeRead);
 const stripeWrite = proxyActivities<AssemblyActivities>(activityProfiles.stripeWrite);

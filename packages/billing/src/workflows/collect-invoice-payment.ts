@@ -17,12 +17,10 @@ import {
   stripeEventSignal,
   type EventInboxSnapshot,
   type FlowEvent,
-  type FlowState,
-} from '@stripe-flows/core/workflow';
+  type FlowState, activityProfiles } from '@stripe-flows/core/workflow';
 import type { DunningActivities } from '../activities/index.js';
 import type { InvoiceSnapshot } from '../schemas.js';
 import { resolveDunningPolicy, type DunningFinalAction, type DunningPolicy } from './dunning-policy.js';
-import { activityProfiles } from './profiles.js';
 
 const stripeRead = proxyActivities<DunningActivities>(activityProfiles.stripeRead);
 const stripeWrite = proxyActivities<DunningActivities>(activityProfiles.stripeWrite);

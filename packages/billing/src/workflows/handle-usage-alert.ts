@@ -18,12 +18,10 @@ import {
   StripeCustomerIdKey,
   StripeObjectIdKey,
   stripeEventSignal,
-  type FlowEvent,
-} from '@stripe-flows/core/workflow';
+  type FlowEvent, activityProfiles } from '@stripe-flows/core/workflow';
 import type { Notification } from '@stripe-flows/core';
 import type { UsageAlertActivities, UsageLimitWrite } from '../activities/alerts.js';
 import type { MeteredSubscription, UsageAlertTrigger } from '../schemas.js';
-import { activityProfiles } from './profiles.js';
 import { resolveUsageAlertPolicy, type UsageAlertPolicy, type UsageLimitAction } from './usage-alert-policy.js';
 
 const stripeRead = proxyActivities<UsageAlertActivities>(activityProfiles.stripeRead);

@@ -10,12 +10,10 @@ import {
   stripeEventSignal,
   type EventInboxSnapshot,
   type FlowEvent,
-  type FlowState,
-} from '@stripe-flows/core/workflow';
+  type FlowState, activityProfiles } from '@stripe-flows/core/workflow';
 import type { Notification } from '@stripe-flows/core';
 import type { PaymentMethodCheck, TrialActivities } from '../activities/trials.js';
 import type { SubscriptionStatus, TrialSubscriptionSnapshot } from '../schemas.js';
-import { activityProfiles } from './profiles.js';
 import { resolveTrialEndingPolicy, type TrialEndingPolicy } from './trial-ending-policy.js';
 
 const stripeRead = proxyActivities<TrialActivities>(activityProfiles.stripeRead);

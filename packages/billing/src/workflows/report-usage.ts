@@ -13,9 +13,8 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { EventInbox, FlowTracker, idempotencyKeyFor, type FlowState } from '@stripe-flows/core/workflow';
+import { EventInbox, FlowTracker, idempotencyKeyFor, type FlowState, activityProfiles } from '@stripe-flows/core/workflow';
 import type { MeterEventOutcome, UsageActivities } from '../activities/usage.js';
-import { activityProfiles } from './profiles.js';
 import { meterEventLimits, resolveUsagePolicy, type UsagePolicy } from './usage-policy.js';
 
 /** One usage record: `value` of `eventName` used by `customerId` at `timestamp`. */

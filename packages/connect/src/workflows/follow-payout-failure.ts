@@ -2,11 +2,10 @@
 // Tell the account why, then follow the recovery: a new external account, and a later payout
 // that is paid. Remind on the policy's schedule, escalate to the operator, stop after a while.
 import { ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { EventInbox, FlowTracker, idempotencyKeyFor, stripeEventSignal, type FlowEvent } from '@stripe-flows/core/workflow';
+import { EventInbox, FlowTracker, idempotencyKeyFor, stripeEventSignal, type FlowEvent, activityProfiles, DAY, HOUR } from '@stripe-flows/core/workflow';
 import type { PayoutActivities } from '../activities/index.js';
 import type { PayoutSnapshot } from '../schemas.js';
 import { resolvePayoutFailurePolicy, type PayoutFailurePolicy } from './payout-policy.js';
-import { activityProfiles, DAY, HOUR } from './profiles.js';
 
 const stripeRead = proxyActivities<PayoutActivities>(activityProfiles.stripeRead);
 const notifying = proxyActivities<PayoutActivities>(activityProfiles.notify);

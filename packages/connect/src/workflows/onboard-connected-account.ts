@@ -9,12 +9,10 @@ import {
   stripeEventSignal,
   type EventInboxSnapshot,
   type FlowEvent,
-  type FlowState,
-} from '@stripe-flows/core/workflow';
+  type FlowState, activityProfiles, DAY } from '@stripe-flows/core/workflow';
 import type { OnboardingActivities } from '../activities/index.js';
 import type { AccountSnapshot, CapabilitySnapshot } from '../schemas.js';
 import { resolveOnboardingPolicy, type OnboardingPolicy } from './onboarding-policy.js';
-import { activityProfiles, DAY } from './profiles.js';
 
 const stripeRead = proxyActivities<OnboardingActivities>(activityProfiles.stripeRead);
 const notifying = proxyActivities<OnboardingActivities>(activityProfiles.notify);

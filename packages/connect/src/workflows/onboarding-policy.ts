@@ -1,4 +1,4 @@
-import { checkOffsets, checkPolicy } from './profiles.js';
+import { checkOffsets, checkPolicy } from '@stripe-flows/core/workflow';
 
 /** Business timings of onboarding: passed as workflow input, defaults below. */
 export interface OnboardingPolicy {

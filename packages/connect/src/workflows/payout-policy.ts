@@ -1,4 +1,4 @@
-import { checkOffsets, checkPolicy } from './profiles.js';
+import { checkOffsets, checkPolicy } from '@stripe-flows/core/workflow';
 
 /** Business timings of following a failed payout: passed as workflow input, defaults below. */
 export interface PayoutFailurePolicy {

@@ -1,4 +1,4 @@
-import { checkOffsets, checkPolicy } from './profiles.js';
+import { checkOffsets, checkPolicy } from '@stripe-flows/core/workflow';
 
 /** What to give back from a connected account when its charge is refunded or a dispute is lost. */
 export interface ReversalPolicy {

@@ -9,12 +9,10 @@ import {
   idempotencyKeyFor,
   stripeEventSignal,
   type EventInboxSnapshot,
-  type FlowState,
-} from '@stripe-flows/core/workflow';
+  type FlowState, activityProfiles, DAY, HOUR } from '@stripe-flows/core/workflow';
 import type { ReversalActivities } from '../activities/index.js';
 import type { ChargeSnapshot, DisputeSnapshot, TransferSnapshot } from '../schemas.js';
 import { resolveReversalPolicy, type ReversalPolicy } from './reversal-policy.js';
-import { activityProfiles, DAY, HOUR } from './profiles.js';
 
 const stripeRead = proxyActivities<ReversalActivities>(activityProfiles.stripeRead);
 const stripeWrite = proxyActivities<ReversalActivities>(activityProfiles.stripeWrite);

@@ -4,3 +4,4 @@ export * from './inbox.js';
 export * from './ids.js';
 export * from './search-attributes.js';
 export * from './flow.js';
+export * from './profiles.js';

@@ -1,8 +1,11 @@
 import type { ActivityOptions } from '@temporalio/workflow';
 
+export const HOUR = 60 * 60 * 1000;
+export const DAY = 24 * HOUR;
+
 /**
- * Timeout and retry profiles for Connect activities. Stripe writes stop retrying well inside
- * Stripe's 24 h idempotency-key window, so a retry never becomes a second side effect.
+ * Timeout and retry profiles every domain's activities use. Stripe writes stop retrying well
+ * inside Stripe's 24 h idempotency-key window, so a retry never becomes a second side effect.
  */
 export const activityProfiles = {
   stripeRead: {
@@ -21,15 +24,12 @@ export const activityProfiles = {
   },
 } as const satisfies Record<string, ActivityOptions>;
 
-export const DAY = 24 * 60 * 60 * 1000;
-export const HOUR = 60 * 60 * 1000;
-
 /** Throws a message naming every bad field of a policy. */
 export function checkPolicy(name: string, problems: string[]): void {
   if (problems.length) throw new Error(`Invalid ${name} policy: ${problems.join('; ')}.`);
 }
 
-/** Problems with a list of day offsets: numbers >= 0, ascending. */
+/** Problems with a list of offsets (days or hours): numbers >= 0, in the given order. */
 export function checkOffsets(field: string, offsets: readonly number[], order: 'ascending' | 'descending'): string[] {
   const problems: string[] = [];
   offsets.forEach((d, i) => {
