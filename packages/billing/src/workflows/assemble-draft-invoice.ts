@@ -2,8 +2,8 @@
 // charges on a subscription invoice (add_lines), free or drop what must not bill (remove_lines),
 // stamp metadata (update_lines, invoice_metadata), then finalize or leave it to auto-advance.
 // Every step is planned from a fresh read of the invoice, so a replay never adds a line twice.
-import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { EventInbox, FlowTracker, idempotencyKeyFor, stripeEventSignal, type FlowEvent, activityProfiles } from '@stripe-flows/core/workflow';
+import { ActivityFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { EventInbox, FlowTracker, idempotencyKeyFor, stripeEventSignal, type FlowEvent, activityProfiles, policyFromInput } from '@stripe-flows/core/workflow';
 import type { AssemblyActivities } from '../activities/index.js';
 import type { PendingCharge } from '../charges.js';
 import type { AddLine, DraftInvoiceSnapshot, InvoiceLineSnapshot, RemoveLine, UpdateLine } from '../invoice-lines.js';
@@ -85,12 +85,7 @@ function chargesOnInvoice(lines: readonly InvoiceLineSnapshot[]): Set<string> {
 }
 
 export async function assembleDraftInvoice(input: AssemblyInput): Promise<AssemblyResult> {
-  let policy: AssemblyPolicy;
-  try {
-    policy = resolveAssemblyPolicy(input.policy);
-  } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'InvalidPolicy');
-  }
+  const policy: AssemblyPolicy = policyFromInput(resolveAssemblyPolicy, input.policy);
   const workflowId = workflowInfo().workflowId;
   const invoiceId = input.objectId;
   const inbox = new EventInbox<unknown>({ precedence: assemblyEventPrecedence });

@@ -17,7 +17,7 @@ import {
   stripeEventSignal,
   type EventInboxSnapshot,
   type FlowEvent,
-  type FlowState, activityProfiles } from '@stripe-flows/core/workflow';
+  type FlowState, activityProfiles, policyFromInput } from '@stripe-flows/core/workflow';
 import type { DunningActivities } from '../activities/index.js';
 import type { InvoiceSnapshot } from '../schemas.js';
 import { resolveDunningPolicy, type DunningFinalAction, type DunningPolicy } from './dunning-policy.js';
@@ -97,12 +97,7 @@ const TERMINAL_BY_EVENT: Record<string, DunningOutcome> = {
 };
 
 export async function collectInvoicePayment(input: DunningInput): Promise<DunningResult> {
-  let policy: DunningPolicy;
-  try {
-    policy = resolveDunningPolicy(input.policy);
-  } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'InvalidPolicy');
-  }
+  const policy: DunningPolicy = policyFromInput(resolveDunningPolicy, input.policy);
   const workflowId = workflowInfo().workflowId;
   const invoiceId = input.objectId;
   const inbox = new EventInbox<InvoiceSnapshot>({

@@ -18,7 +18,7 @@ import {
   StripeCustomerIdKey,
   StripeObjectIdKey,
   stripeEventSignal,
-  type FlowEvent, activityProfiles } from '@stripe-flows/core/workflow';
+  type FlowEvent, activityProfiles, policyFromInput } from '@stripe-flows/core/workflow';
 import type { Notification } from '@stripe-flows/core';
 import type { UsageAlertActivities, UsageLimitWrite } from '../activities/alerts.js';
 import type { MeteredSubscription, UsageAlertTrigger } from '../schemas.js';
@@ -80,12 +80,7 @@ export interface UsageAlertResult {
 }
 
 export async function handleUsageAlert(input: UsageAlertInput): Promise<UsageAlertResult> {
-  let policy: UsageAlertPolicy;
-  try {
-    policy = resolveUsageAlertPolicy(input.policy);
-  } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'InvalidPolicy');
-  }
+  const policy: UsageAlertPolicy = policyFromInput(resolveUsageAlertPolicy, input.policy);
   const workflowId = workflowInfo().workflowId;
   const inbox = new EventInbox<UsageAlertTrigger>();
   setHandler(stripeEventSignal, (event) => void inbox.offer(event as FlowEvent<UsageAlertTrigger>));

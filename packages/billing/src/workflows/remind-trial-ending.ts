@@ -10,7 +10,7 @@ import {
   stripeEventSignal,
   type EventInboxSnapshot,
   type FlowEvent,
-  type FlowState, activityProfiles } from '@stripe-flows/core/workflow';
+  type FlowState, activityProfiles, policyFromInput } from '@stripe-flows/core/workflow';
 import type { Notification } from '@stripe-flows/core';
 import type { PaymentMethodCheck, TrialActivities } from '../activities/trials.js';
 import type { SubscriptionStatus, TrialSubscriptionSnapshot } from '../schemas.js';
@@ -96,12 +96,7 @@ export interface TrialEndingResult {
 }
 
 export async function remindTrialEnding(input: TrialEndingInput): Promise<TrialEndingResult> {
-  let policy: TrialEndingPolicy;
-  try {
-    policy = resolveTrialEndingPolicy(input.policy);
-  } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'InvalidPolicy');
-  }
+  const policy: TrialEndingPolicy = policyFromInput(resolveTrialEndingPolicy, input.policy);
   const workflowId = workflowInfo().workflowId;
   const subscriptionId = input.objectId;
   const carried = input.carried;

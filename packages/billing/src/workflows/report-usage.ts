@@ -13,7 +13,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { EventInbox, FlowTracker, idempotencyKeyFor, type FlowState, activityProfiles } from '@stripe-flows/core/workflow';
+import { EventInbox, FlowTracker, idempotencyKeyFor, type FlowState, activityProfiles, policyFromInput } from '@stripe-flows/core/workflow';
 import type { MeterEventOutcome, UsageActivities } from '../activities/usage.js';
 import { meterEventLimits, resolveUsagePolicy, type UsagePolicy } from './usage-policy.js';
 
@@ -118,12 +118,7 @@ const HOUR = 60 * 60 * 1000;
 const MAX_LISTED = 50;
 
 export async function reportUsage(input: ReportUsageInput): Promise<void> {
-  let policy: UsagePolicy;
-  try {
-    policy = resolveUsagePolicy(input.policy);
-  } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'InvalidPolicy');
-  }
+  const policy: UsagePolicy = policyFromInput(resolveUsagePolicy, input.policy);
   const { eventName } = input;
   const workflowId = workflowInfo().workflowId;
   const carried = input.carried;

@@ -2,7 +2,7 @@
 // Tell the account why, then follow the recovery: a new external account, and a later payout
 // that is paid. Remind on the policy's schedule, escalate to the operator, stop after a while.
 import { ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { EventInbox, FlowTracker, idempotencyKeyFor, stripeEventSignal, type FlowEvent, activityProfiles, DAY, HOUR } from '@stripe-flows/core/workflow';
+import { EventInbox, FlowTracker, idempotencyKeyFor, stripeEventSignal, type FlowEvent, activityProfiles, DAY, HOUR, policyFromInput } from '@stripe-flows/core/workflow';
 import type { PayoutActivities } from '../activities/index.js';
 import type { PayoutSnapshot } from '../schemas.js';
 import { resolvePayoutFailurePolicy, type PayoutFailurePolicy } from './payout-policy.js';
@@ -65,12 +65,7 @@ export interface PayoutFailureResult {
 }
 
 export async function followPayoutFailure(input: PayoutFailureInput): Promise<PayoutFailureResult> {
-  let policy: PayoutFailurePolicy;
-  try {
-    policy = resolvePayoutFailurePolicy(input.policy);
-  } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'InvalidPolicy');
-  }
+  const policy: PayoutFailurePolicy = policyFromInput(resolvePayoutFailurePolicy, input.policy);
   const workflowId = workflowInfo().workflowId;
   const payoutId = input.objectId;
   const inbox = new EventInbox<PayoutSnapshot>({ precedence: payoutEventPrecedence });

@@ -1,7 +1,7 @@
 // Onboarding: follow a connected account's requirements until Stripe enables charges and payouts
 // with nothing due. While something is due, remind the account on the policy's schedule with a
 // link minted at that moment, escalate as the deadline nears, and report why Stripe disabled it.
-import { ApplicationFailure, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   EventInbox,
   FlowTracker,
@@ -9,7 +9,7 @@ import {
   stripeEventSignal,
   type EventInboxSnapshot,
   type FlowEvent,
-  type FlowState, activityProfiles, DAY } from '@stripe-flows/core/workflow';
+  type FlowState, activityProfiles, DAY, policyFromInput } from '@stripe-flows/core/workflow';
 import type { OnboardingActivities } from '../activities/index.js';
 import type { AccountSnapshot, CapabilitySnapshot } from '../schemas.js';
 import { resolveOnboardingPolicy, type OnboardingPolicy } from './onboarding-policy.js';
@@ -87,12 +87,7 @@ const isComplete = (a: AccountSnapshot) =>
   a.chargesEnabled && a.payoutsEnabled && !isDue(a) && a.requirements.pendingVerification.length === 0;
 
 export async function onboardConnectedAccount(input: OnboardingInput): Promise<OnboardingResult> {
-  let policy: OnboardingPolicy;
-  try {
-    policy = resolveOnboardingPolicy(input.policy);
-  } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'InvalidPolicy');
-  }
+  const policy: OnboardingPolicy = policyFromInput(resolveOnboardingPolicy, input.policy);
   const workflowId = workflowInfo().workflowId;
   const accountId = input.objectId;
   const inbox = new EventInbox({

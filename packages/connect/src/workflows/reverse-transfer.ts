@@ -9,7 +9,7 @@ import {
   idempotencyKeyFor,
   stripeEventSignal,
   type EventInboxSnapshot,
-  type FlowState, activityProfiles, DAY, HOUR } from '@stripe-flows/core/workflow';
+  type FlowState, activityProfiles, DAY, HOUR, policyFromInput } from '@stripe-flows/core/workflow';
 import type { ReversalActivities } from '../activities/index.js';
 import type { ChargeSnapshot, DisputeSnapshot, TransferSnapshot } from '../schemas.js';
 import { resolveReversalPolicy, type ReversalPolicy } from './reversal-policy.js';
@@ -105,12 +105,7 @@ function failureType(error: unknown): string | undefined {
 }
 
 export async function reverseTransfer(input: ReversalInput): Promise<ReversalResult> {
-  let policy: ReversalPolicy;
-  try {
-    policy = resolveReversalPolicy(input.policy);
-  } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, 'InvalidPolicy');
-  }
+  const policy: ReversalPolicy = policyFromInput(resolveReversalPolicy, input.policy);
   const workflowId = workflowInfo().workflowId;
   const chargeId = input.objectId;
   const inbox = new EventInbox({ precedence: reversalEventPrecedence, ...(input.carried ? { snapshot: input.carried.inbox } : {}) });

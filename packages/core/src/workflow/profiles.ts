@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ApplicationFailure, type ActivityOptions } from '@temporalio/workflow';
 
 export const HOUR = 60 * 60 * 1000;
 export const DAY = 24 * HOUR;
@@ -40,4 +40,16 @@ export function checkOffsets(field: string, offsets: readonly number[], order: '
     }
   });
   return problems;
+}
+
+/**
+ * A flow's policy from its input: defaults merged and checked. A bad policy fails the workflow
+ * for good (retrying cannot fix it), with the message naming each bad field.
+ */
+export function policyFromInput<P, O>(resolve: (overrides?: O) => P, overrides: O | undefined): P {
+  try {
+    return resolve(overrides);
+  } catch (error) {
+    throw ApplicationFailure.nonRetryable((error as Error).message, 'InvalidPolicy');
+  }
 }
