@@ -305,7 +305,8 @@ describe('trial ending (billing.trial): duplicates and order', () => {
       await handle.signal(stripeEventSignal, first);
       await handle.signal(stripeEventSignal, first);
       await handle.signal(stripeEventSignal, await event('customer.subscription.trial_will_end', sub, { createdOffsetSeconds: 1 }));
-      state = await waitFor(handle, (s) => s.events.applied + s.events.duplicates === 4);
+      // Wait until every delivery is counted and the flow is back to waiting (not mid-reminder).
+      state = await waitFor(handle, (s) => s.events.applied + s.events.duplicates === 4 && s.step === 'waiting_for_payment_method');
       await handle.signal(stripeEventSignal, await event('customer.subscription.deleted', { ...sub, status: 'canceled' }, { createdOffsetSeconds: 2 }));
     });
     expect(fake.notices.map((n) => n.kind)).toEqual(['trial.payment_method_needed']);
