@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { stripeEventSignal, type FlowEvent, type Notification } from '@stripe-flows/core';
-import { createTimeSkippingEnv } from '@stripe-flows/testing';
+import { createTimeSkippingEnv, quietLogger } from '@stripe-flows/testing';
 import type { AddLine, AssemblyActivities, AssemblyInput, AssemblyResult, DraftInvoiceSnapshot, InvoiceLineSnapshot, PendingCharge } from '../src/index.js';
 
 const require = createRequire(import.meta.url);
@@ -16,8 +16,7 @@ let counter = 0;
 
 beforeAll(async () => {
   env = await createTimeSkippingEnv();
-  const noop = () => undefined;
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('@stripe-flows/billing/workflows'), logger: { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop } });
+  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('@stripe-flows/billing/workflows'), logger: quietLogger() });
 });
 afterAll(async () => {
   await env?.teardown();

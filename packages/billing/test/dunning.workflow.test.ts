@@ -7,7 +7,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { stateQuery, stripeEventSignal, type FlowEvent, type Notification } from '@stripe-flows/core';
-import { createTimeSkippingEnv } from '@stripe-flows/testing';
+import { createTimeSkippingEnv, quietLogger } from '@stripe-flows/testing';
 import type { DunningActivities, InvoiceSnapshot } from '../src/index.js';
 import type { DunningInput, DunningResult } from '../src/index.js';
 
@@ -24,11 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-function quietLogger() {
-  const noop = () => undefined;
-  return { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
-}
 
 /** A fake Stripe + notifier: invoice state the test controls, every call recorded. */
 function fakeBilling(invoice: InvoiceSnapshot) {

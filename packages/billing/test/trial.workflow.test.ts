@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { stateQuery, stripeEventSignal, type FlowEvent, type FlowState, type Notification } from '@stripe-flows/core';
-import { createTimeSkippingEnv } from '@stripe-flows/testing';
+import { createTimeSkippingEnv, quietLogger } from '@stripe-flows/testing';
 import type { PaymentMethodCheck, TrialActivities } from '../src/activities/trials.js';
 import type { TrialSubscriptionSnapshot } from '../src/schemas.js';
 import type { TrialDetails, TrialEndingInput, TrialEndingResult } from '../src/workflows/remind-trial-ending.js';
@@ -26,11 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-function quietLogger() {
-  const noop = () => undefined;
-  return { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
-}
 
 const NO_PAYMENT_METHOD: PaymentMethodCheck = { onFile: false, via: null, attachedButNotDefault: false, customerDeleted: false };
 const CUSTOMER_DEFAULT: PaymentMethodCheck = { onFile: true, via: 'customer_invoice_settings', attachedButNotDefault: false, customerDeleted: false };

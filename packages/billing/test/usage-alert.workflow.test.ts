@@ -20,7 +20,7 @@ import {
   type FlowState,
   type Notification,
 } from '@stripe-flows/core';
-import { buildEvent, createTimeSkippingEnv, stripeObject } from '@stripe-flows/testing';
+import { buildEvent, createTimeSkippingEnv, stripeObject, quietLogger } from '@stripe-flows/testing';
 import type { UsageAlertActivities } from '../src/activities/alerts.js';
 import { alertsTrialsRoutes } from '../src/routes.js';
 import type { MeteredSubscription, UsageAlertTrigger } from '../src/schemas.js';
@@ -39,11 +39,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-function quietLogger() {
-  const noop = () => undefined;
-  return { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
-}
 
 /** A fake Stripe + notifier: subscriptions the test controls, every call recorded. */
 function fakeStripe(subscriptions: MeteredSubscription[] = []) {

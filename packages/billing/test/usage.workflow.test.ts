@@ -7,7 +7,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { stateQuery } from '@stripe-flows/core';
-import { createTimeSkippingEnv } from '@stripe-flows/testing';
+import { createTimeSkippingEnv, quietLogger } from '@stripe-flows/testing';
 import type { MeterEventBatch, MeterEventCancellation, MeterEventOutcome, UsageActivities } from '../src/activities/usage.js';
 import {
   cancelUsageSignal,
@@ -30,11 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-function quietLogger() {
-  const noop = () => undefined;
-  return { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
-}
 
 /** Stripe as the activities see it: every batch and cancellation recorded, answers the test sets. */
 function fakeStripe() {

@@ -3,16 +3,11 @@
 import { createRequire } from 'node:module';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { quietLogger } from '@stripe-flows/testing';
 import { stateQuery, stripeEventSignal, type FlowEvent, type FlowState, type Notification } from '@stripe-flows/core';
 
 const require = createRequire(import.meta.url);
-export const DAY = 86_400_000;
-export const HOUR = 3_600_000;
-
-export function quietLogger() {
-  const noop = () => undefined;
-  return { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
-}
+export { DAY, HOUR } from '@stripe-flows/core/workflow';
 
 export function bundleConnectWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: require.resolve('@stripe-flows/connect/workflows'), logger: quietLogger() });

@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Dispatcher, RouteRegistry, stateQuery, stripeEventEnvelopeSchema, type Notification, type StripeEventEnvelope } from '@stripe-flows/core';
 import { billing, createBillingActivities, type DunningResult } from '@stripe-flows/billing';
-import { buildEvent, createTimeSkippingEnv, failedInvoice, StripeApiDouble } from '@stripe-flows/testing';
+import { buildEvent, createTimeSkippingEnv, failedInvoice, StripeApiDouble, quietLogger } from '@stripe-flows/testing';
 
 const require = createRequire(import.meta.url);
 let env: TestWorkflowEnvironment;
@@ -19,10 +19,9 @@ let running: Promise<void>;
 
 beforeAll(async () => {
   [env, stripe] = await Promise.all([createTimeSkippingEnv(), StripeApiDouble.start()]);
-  const noop = () => undefined;
   bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('@stripe-flows/billing/workflows'),
-    logger: { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop },
+    logger: quietLogger(),
   });
   worker = await Worker.create({
     connection: env.nativeConnection,

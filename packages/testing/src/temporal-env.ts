@@ -50,3 +50,9 @@ export function quietRuntime(): void {
     // A runtime already exists in this process; keep it.
   }
 }
+
+/** A logger for `bundleWorkflowCode` that keeps the bundler's progress lines out of test output. */
+export function quietLogger() {
+  const noop = () => undefined;
+  return { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
+}

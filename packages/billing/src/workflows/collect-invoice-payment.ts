@@ -17,7 +17,7 @@ import {
   stripeEventSignal,
   type EventInboxSnapshot,
   type FlowEvent,
-  type FlowState, activityProfiles, policyFromInput } from '@stripe-flows/core/workflow';
+  type FlowState, activityProfiles, policyFromInput, DAY } from '@stripe-flows/core/workflow';
 import type { DunningActivities } from '../activities/index.js';
 import type { InvoiceSnapshot } from '../schemas.js';
 import { resolveDunningPolicy, type DunningFinalAction, type DunningPolicy } from './dunning-policy.js';
@@ -25,8 +25,6 @@ import { resolveDunningPolicy, type DunningFinalAction, type DunningPolicy } fro
 const stripeRead = proxyActivities<DunningActivities>(activityProfiles.stripeRead);
 const stripeWrite = proxyActivities<DunningActivities>(activityProfiles.stripeWrite);
 const notifying = proxyActivities<DunningActivities>(activityProfiles.notify);
-
-const DAY = 24 * 60 * 60 * 1000;
 
 /** Same-second tie rule: an invoice's end (paid, voided, uncollectible) outranks a failure. */
 export const invoiceEventPrecedence: Readonly<Record<string, number>> = {

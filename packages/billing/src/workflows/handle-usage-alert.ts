@@ -18,7 +18,7 @@ import {
   StripeCustomerIdKey,
   StripeObjectIdKey,
   stripeEventSignal,
-  type FlowEvent, activityProfiles, policyFromInput } from '@stripe-flows/core/workflow';
+  type FlowEvent, activityProfiles, policyFromInput, HOUR } from '@stripe-flows/core/workflow';
 import type { Notification } from '@stripe-flows/core';
 import type { UsageAlertActivities, UsageLimitWrite } from '../activities/alerts.js';
 import type { MeteredSubscription, UsageAlertTrigger } from '../schemas.js';
@@ -27,8 +27,6 @@ import { resolveUsageAlertPolicy, type UsageAlertPolicy, type UsageLimitAction }
 const stripeRead = proxyActivities<UsageAlertActivities>(activityProfiles.stripeRead);
 const stripeWrite = proxyActivities<UsageAlertActivities>(activityProfiles.stripeWrite);
 const notifying = proxyActivities<UsageAlertActivities>(activityProfiles.notify);
-
-const HOUR = 60 * 60 * 1000;
 
 /** Subscriptions a limit action applies to; others are ended, paused or not yet started. */
 const LIMITABLE_STATUSES: ReadonlySet<MeteredSubscription['status']> = new Set(['active', 'trialing', 'past_due', 'unpaid']);

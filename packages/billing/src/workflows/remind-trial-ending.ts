@@ -10,7 +10,7 @@ import {
   stripeEventSignal,
   type EventInboxSnapshot,
   type FlowEvent,
-  type FlowState, activityProfiles, policyFromInput } from '@stripe-flows/core/workflow';
+  type FlowState, activityProfiles, policyFromInput, HOUR } from '@stripe-flows/core/workflow';
 import type { Notification } from '@stripe-flows/core';
 import type { PaymentMethodCheck, TrialActivities } from '../activities/trials.js';
 import type { SubscriptionStatus, TrialSubscriptionSnapshot } from '../schemas.js';
@@ -18,8 +18,6 @@ import { resolveTrialEndingPolicy, type TrialEndingPolicy } from './trial-ending
 
 const stripeRead = proxyActivities<TrialActivities>(activityProfiles.stripeRead);
 const notifying = proxyActivities<TrialActivities>(activityProfiles.notify);
-
-const HOUR = 60 * 60 * 1000;
 
 /** Same-second tie rule: a deletion outranks an update, which outranks the reminder event. */
 export const trialEventPrecedence: Readonly<Record<string, number>> = {

@@ -13,7 +13,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { EventInbox, FlowTracker, idempotencyKeyFor, type FlowState, activityProfiles, policyFromInput } from '@stripe-flows/core/workflow';
+import { EventInbox, FlowTracker, idempotencyKeyFor, type FlowState, activityProfiles, policyFromInput, HOUR } from '@stripe-flows/core/workflow';
 import type { MeterEventOutcome, UsageActivities } from '../activities/usage.js';
 import { meterEventLimits, resolveUsagePolicy, type UsagePolicy } from './usage-policy.js';
 
@@ -114,7 +114,6 @@ const sending = proxyActivities<UsageActivities>({
 });
 const cancelling = proxyActivities<UsageActivities>(activityProfiles.stripeWrite);
 
-const HOUR = 60 * 60 * 1000;
 const MAX_LISTED = 50;
 
 export async function reportUsage(input: ReportUsageInput): Promise<void> {
