@@ -4,6 +4,8 @@ import { commaList, parseEnv, stripeApiConfigSchema, temporalConfigSchema } from
 
 export const workerConfigSchema = temporalConfigSchema.extend(stripeApiConfigSchema.shape).extend({
   DOMAINS: commaList.optional(),
+  /** Per-request timeout of Stripe API calls; a timed-out call fails the activity attempt and Temporal retries it with the same idempotency key. */
+  STRIPE_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
   /** Optional outbound webhook for notifications (besides the structured log line). */
   NOTIFY_WEBHOOK_URL: z.url().optional(),
   NOTIFY_WEBHOOK_TOKEN: z.string().optional(),

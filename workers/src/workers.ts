@@ -23,9 +23,9 @@ export interface ActivityDeps {
 }
 
 /** stripe-node for the configured key, or pointed at the local Stripe API double without one. */
-export function createStripeClient(config: Pick<WorkerConfig, 'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE'>): Stripe {
+export function createStripeClient(config: Pick<WorkerConfig, 'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE'> & { STRIPE_TIMEOUT_MS?: number }): Stripe {
   // Temporal retries activities (with the same idempotency key); stripe-node should not stack retries on top.
-  const common = { maxNetworkRetries: 0, timeout: 20_000, appInfo: { name: 'stripe-flows' } } as const;
+  const common = { maxNetworkRetries: 0, timeout: config.STRIPE_TIMEOUT_MS ?? 20_000, appInfo: { name: 'stripe-flows' } } as const;
   if (config.STRIPE_SECRET_KEY) return new Stripe(config.STRIPE_SECRET_KEY, common);
   const base = new URL(config.STRIPE_API_BASE);
   return new Stripe('sk_test_stripe_flows_double', {
