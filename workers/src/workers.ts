@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NativeConnection} from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import Stripe from 'stripe';
 import type { Logger } from 'pino';
@@ -53,10 +53,13 @@ export async function createDomainWorkers(options: {
   deps: ActivityDeps;
   bundleDir?: string;
   maxCachedWorkflows?: number;
+  /** Payload codec (encryption) and failure converter; see `dataConverterFor` in core. */
+  dataConverter?: WorkerOptions['dataConverter'];
 }): Promise<Worker[]> {
   const base = {
     connection: options.connection,
     namespace: options.namespace,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   } satisfies Partial<WorkerOptions>;
   const code = (name: string, workflowsPath: string) => {

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { searchAttributeKeys } from '@stripe-flows/core';
 import { projectRoot, temporalBinaries } from '@stripe-flows/testing';
-import { DEV_WEBHOOK_SECRET, inheritedEnv, type CliConfig } from './config.js';
+import { DEV_PAYLOAD_ENCRYPTION_KEYS, DEV_WEBHOOK_SECRET, inheritedEnv, type CliConfig } from './config.js';
 
 const require = createRequire(import.meta.url);
 const entry = (pkg: string) => join(dirname(require.resolve(`${pkg}/package.json`)), 'dist', 'main.js');
@@ -42,7 +42,7 @@ export async function runDev(config: CliConfig): Promise<void> {
   const stop = async (exitCode = 0) => {
     if (stopping) return;
     stopping = true;
-    console.log('\n[dev] stopping: receiver, worker, Stripe API double, Temporal');
+    console.log('\n[dev] stopping: receiver, worker, codec endpoint, Stripe API double, Temporal');
     for (const child of [...children].reverse()) {
       if (child.process.exitCode !== null || child.process.signalCode !== null) continue;
       const exited = new Promise((resolve) => child.process.once('exit', resolve));
@@ -62,6 +62,7 @@ export async function runDev(config: CliConfig): Promise<void> {
   });
 
   const temporalAddress = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
+  const codecUrl = `http://127.0.0.1:${config.CODEC_PORT}/codec`;
   if (!config.TEMPORAL_ADDRESS) {
     start('temporal', temporalBinaries().cli, [
       'server', 'start-dev',
@@ -70,6 +71,8 @@ export async function runDev(config: CliConfig): Promise<void> {
       '--ui-port', String(config.TEMPORAL_UI_PORT),
       '--db-filename', join(dataDir, 'temporal.sqlite'),
       '--log-level', 'error',
+      // Temporal UI decrypts payloads in the browser through the codec endpoint.
+      '--ui-codec-endpoint', codecUrl,
       ...searchAttributeKeys.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
     ], inheritedEnv());
   }
@@ -80,12 +83,22 @@ export async function runDev(config: CliConfig): Promise<void> {
     TEMPORAL_ADDRESS: temporalAddress,
     STRIPE_WEBHOOK_SECRETS: config.STRIPE_WEBHOOK_SECRETS ?? DEV_WEBHOOK_SECRET,
     PORT: String(config.RECEIVER_PORT),
+    PAYLOAD_ENCRYPTION_KEYS: config.PAYLOAD_ENCRYPTION_KEYS ?? DEV_PAYLOAD_ENCRYPTION_KEYS,
   };
   if (!config.STRIPE_SECRET_KEY) {
     start('stripe-api-double', process.execPath, [entryOf('@stripe-flows/testing', 'stripe-double/main.js'), '--port', String(config.STRIPE_DOUBLE_PORT), '--lenient'], env);
     env.STRIPE_API_BASE = `http://127.0.0.1:${config.STRIPE_DOUBLE_PORT}`;
     await waitForHttp(`${env.STRIPE_API_BASE}/__double/requests`);
   }
+  // Loopback only; with no CODEC_AUTH_TOKENS the unauthenticated dev UI may decode.
+  start('codec', process.execPath, [entryOf('@stripe-flows/receiver', 'codec-main.js')], {
+    ...env,
+    CODEC_PORT: String(config.CODEC_PORT),
+    CODEC_HOST: '127.0.0.1',
+    CODEC_CORS_ORIGINS: `http://127.0.0.1:${config.TEMPORAL_UI_PORT},http://localhost:${config.TEMPORAL_UI_PORT}`,
+    ...(config.CODEC_AUTH_TOKENS ? { CODEC_AUTH_TOKENS: config.CODEC_AUTH_TOKENS } : { CODEC_ALLOW_UNAUTHENTICATED: 'true' }),
+  });
+  await waitForHttp(`http://127.0.0.1:${config.CODEC_PORT}/healthz`);
   start('worker', process.execPath, [entry('@stripe-flows/workers')], env);
   start('receiver', process.execPath, [entry('@stripe-flows/receiver')], env);
   await waitForHttp(`http://127.0.0.1:${config.RECEIVER_PORT}/readyz`);
@@ -97,6 +110,7 @@ stripe-flows is running
   Temporal gRPC      ${temporalAddress}
   Stripe API         ${config.STRIPE_SECRET_KEY ? 'api.stripe.com (STRIPE_SECRET_KEY)' : `local double at ${env.STRIPE_API_BASE}`}
   Signing secret     ${config.STRIPE_WEBHOOK_SECRETS ? 'from STRIPE_WEBHOOK_SECRETS' : `${DEV_WEBHOOK_SECRET} (dev default)`}
+  Payload encryption ${config.PAYLOAD_ENCRYPTION_KEYS ? 'keys from PAYLOAD_ENCRYPTION_KEYS' : 'dev key "dev-only" (dev default)'}; codec endpoint ${codecUrl}
 Press Ctrl-C to stop everything.
 `);
 }

@@ -9,20 +9,27 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { buildEvent, failedInvoice, signedHeaders } from '@stripe-flows/testing';
-import { DEV_WEBHOOK_SECRET } from '../src/config.js';
+import { dataConverterFor, parseEncryptionKeys, stateQuery } from '@stripe-flows/core';
+import { DEV_PAYLOAD_ENCRYPTION_KEYS, DEV_WEBHOOK_SECRET } from '../src/config.js';
 
 const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'stripe-flows-dev-'));
-const ports = { RECEIVER_PORT: '14242', TEMPORAL_PORT: '17233', TEMPORAL_UI_PORT: '18233', STRIPE_DOUBLE_PORT: '22111' };
+const ports = { RECEIVER_PORT: '14242', TEMPORAL_PORT: '17233', TEMPORAL_UI_PORT: '18233', STRIPE_DOUBLE_PORT: '22111', CODEC_PORT: '18234' };
 let child: ChildProcess | undefined;
 
-afterAll(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+afterAll(async () => {
+  // Ctrl-C first, so dev stops its own children (each in its own process group); SIGKILL if stuck.
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child?.once('exit', resolve));
+    child.kill('SIGINT');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function startDev(): Promise<{ process: ChildProcess; output: () => string }> {
-  const { STRIPE_SECRET_KEY: _key, STRIPE_WEBHOOK_SECRETS: _secrets, TEMPORAL_ADDRESS: _address, ...env } = process.env;
+  const { STRIPE_SECRET_KEY: _key, STRIPE_WEBHOOK_SECRETS: _secrets, TEMPORAL_ADDRESS: _address, PAYLOAD_ENCRYPTION_KEYS: _keys, CODEC_AUTH_TOKENS: _tokens, ...env } = process.env;
   const proc = spawn(process.execPath, [main, 'dev'], { env: { ...env, ...ports, STRIPE_FLOWS_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
   child = proc;
   let out = '';
@@ -46,7 +53,8 @@ async function stopDev(proc: ChildProcess): Promise<number | null> {
 async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   const connection = await Connection.connect({ address: `127.0.0.1:${ports.TEMPORAL_PORT}` });
   try {
-    return await fn(new Client({ connection }));
+    // The dev stack encrypts payloads with its dev key: a client reading them needs the same key.
+    return await fn(new Client({ connection, dataConverter: dataConverterFor({ PAYLOAD_ENCRYPTION_KEYS: parseEncryptionKeys(DEV_PAYLOAD_ENCRYPTION_KEYS) }) ?? {} }));
   } finally {
     await connection.close();
   }
@@ -76,6 +84,31 @@ describe('stripe-flows dev (the main job)', () => {
     expect(response.status).toBe(200);
     const workflowId = `billing.dunning:${invoice.id as string}`;
     expect(await withClient((c) => findByStripeId(c, invoice.id as string))).toEqual([workflowId]);
+
+    // History holds ciphertext; the codec endpoint the Temporal UI is pointed at decrypts it.
+    const signal = await withClient(async (c) => {
+      const history = await c.workflow.getHandle(workflowId).fetchHistory();
+      return history.events?.find((e) => e.workflowExecutionSignaledEventAttributes)?.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0];
+    });
+    expect(Buffer.from(signal?.metadata?.['encoding'] ?? new Uint8Array()).toString()).toBe('binary/encrypted');
+    const decoded = await fetch(`http://127.0.0.1:${ports.CODEC_PORT}/codec/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-namespace': 'default', origin: `http://127.0.0.1:${ports.TEMPORAL_UI_PORT}` },
+      body: JSON.stringify({ payloads: [{ metadata: Object.fromEntries(Object.entries(signal?.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(signal?.data ?? new Uint8Array()).toString('base64') }] }),
+    });
+    expect(decoded.headers.get('access-control-allow-origin')).toBe(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`);
+    const [plain] = ((await decoded.json()) as { payloads: Array<{ data: string }> }).payloads;
+    expect(JSON.parse(Buffer.from(plain!.data, 'base64').toString())).toMatchObject({ id: expect.stringMatching(/^evt_/), type: 'invoice.payment_failed' });
+    // The flow reads its own (decrypted) event.
+    const applied = await withClient(async (c) => {
+      for (let i = 0; i < 100; i++) {
+        const { events } = await c.workflow.getHandle(workflowId).query(stateQuery);
+        if (events.applied) return events.applied;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return 0;
+    });
+    expect(applied).toBe(1);
 
     expect(await stopDev(first.process)).toBe(0);
     expect(first.output()).toContain('[dev] stopped');

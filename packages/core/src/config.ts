@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEncryptionKeys, type EncryptionKey } from './codec.js';
 
 /** Temporal connection settings shared by every process (receiver, workers, CLI). */
 export const temporalConfigSchema = z.object({
@@ -9,6 +10,22 @@ export const temporalConfigSchema = z.object({
   TEMPORAL_TLS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   TEMPORAL_TLS_CERT_PATH: z.string().optional(),
   TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+  /**
+   * Payload encryption keys, `id:base64key` comma-separated (first encrypts, all decrypt). Every
+   * process that talks to Temporal for stripe-flows needs the same list.
+   */
+  PAYLOAD_ENCRYPTION_KEYS: z
+    .string()
+    .optional()
+    .transform((text, ctx): EncryptionKey[] | undefined => {
+      if (text === undefined || text.trim() === '') return undefined;
+      try {
+        return parseEncryptionKeys(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
 });
 export type TemporalConfig = z.infer<typeof temporalConfigSchema>;
 

@@ -7,6 +7,7 @@ export * from './notifier.js';
 export * from './stripe-calls.js';
 export * from './config.js';
 export * from './temporal.js';
+export * from './codec.js';
 export * from './workflow/events.js';
 export * from './workflow/ids.js';
 export * from './workflow/search-attributes.js';
@@ -15,3 +16,4 @@ export { quarantineStateQuery, discardQuarantinedSignal, quarantineDeliveredSign
 import { fileURLToPath } from 'node:url';
 /** Path of the quarantine workflow module, for the worker that runs it. */
 export const quarantineWorkflowsPath = fileURLToPath(new URL('./workflow/quarantine-entry.js', import.meta.url));
+export * from './redact.js';

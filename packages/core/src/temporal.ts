@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
+import { dataConverterFor } from './codec.js';
 import type { TemporalConfig } from './config.js';
 
 /** Connection options for a local dev server, a self-hosted cluster (mTLS) or Temporal Cloud (API key). */
@@ -22,8 +23,9 @@ export async function temporalConnectionOptions(config: TemporalConfig) {
   };
 }
 
-/** A Temporal client for the configured namespace. */
+/** A Temporal client for the configured namespace (payloads encrypted when keys are configured). */
 export async function connectTemporalClient(config: TemporalConfig): Promise<Client> {
   const connection = await Connection.connect({ ...(await temporalConnectionOptions(config)), connectTimeout: '5s' });
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const dataConverter = dataConverterFor(config);
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter ? { dataConverter } : {}) });
 }
