@@ -1,6 +1,19 @@
 import { z } from 'zod';
 
 /**
+ * A Stripe API version: its release date, then the release name from 2024-09-30.acacia on
+ * (`2024-06-20`, `2025-03-31.basil`, `2025-04-30.preview`), and any beta flags
+ * (`; feature_beta=v1`). A version newer than this code knows is accepted: each route's
+ * projection still checks the fields its flow reads.
+ */
+export const stripeApiVersion = z
+  .string()
+  .regex(
+    /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(\.[a-z][a-z0-9_]*)?(;\s*[a-z0-9_]+=[a-z0-9_]+)*$/,
+    'must be a Stripe API version like 2024-06-20 or 2025-03-31.basil',
+  );
+
+/**
  * The Stripe event envelope, as the receiver accepts it after signature verification. Only the
  * envelope is checked here; each route checks the fields of `data.object` its flow reads.
  */
@@ -10,11 +23,15 @@ export const stripeEventEnvelopeSchema = z.object({
   type: z.string().regex(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/, 'must be a dotted Stripe event type'),
   created: z.number().int().positive(),
   livemode: z.boolean(),
-  api_version: z.string().nullable().optional(),
+  api_version: stripeApiVersion.nullable().optional(),
   account: z.string().regex(/^acct_[A-Za-z0-9]+$/, 'must be a connected account id (acct_...)').optional(),
   pending_webhooks: z.number().int().nonnegative().optional(),
   request: z
-    .object({ id: z.string().nullable().optional(), idempotency_key: z.string().nullable().optional() })
+    .union([
+      z.object({ id: z.string().nullable().optional(), idempotency_key: z.string().nullable().optional() }),
+      // API versions before 2017-05-25 send the request id as a plain string.
+      z.string(),
+    ])
     .nullable()
     .optional(),
   data: z.object({

@@ -47,17 +47,21 @@ export function createReceiverApp(options: ReceiverAppOptions): express.Express 
   // Raw body on this route only: the signature covers the exact bytes Stripe sent.
   app.post(
     '/webhooks/stripe',
-    express.raw({ type: () => true, limit: options.bodyLimit ?? '1mb' }),
+    // inflate: false: the signature covers the bytes Stripe sent, and Stripe never compresses them.
+    express.raw({ type: () => true, limit: options.bodyLimit ?? '1mb', inflate: false }),
     async (req: Request, res: Response) => {
       const started = performance.now();
-      const log = options.logger.child({ requestId: req.get('x-request-id') ?? undefined });
+      // Child bindings skip the logger's redaction: a request id is logged only when it looks like one.
+      const log = options.logger.child({ requestId: req.get('x-request-id')?.match(/^[\w.:-]{1,128}$/)?.[0] });
       try {
         const contentType = req.get('content-type') ?? '';
-        if (!/^application\/json\b/i.test(contentType)) {
-          throw new WebhookRequestError(415, 'unsupported_content_type', `Content-Type must be application/json (Stripe sends "application/json; charset=utf-8"), got "${contentType || 'none'}".`);
+        if (!isJsonUtf8(contentType)) {
+          throw new WebhookRequestError(415, 'unsupported_content_type', `Content-Type must be application/json in UTF-8 (Stripe sends "application/json; charset=utf-8"), got "${contentType || 'none'}".`);
         }
         const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const parsed = verifyStripeEvent(body, req.get('stripe-signature'), { secrets: options.webhookSecrets, toleranceSeconds: tolerance });
+        // Every value as received: duplicates are refused rather than joined.
+        const signatureHeaders = req.headersDistinct['stripe-signature'];
+        const parsed = verifyStripeEvent(body, signatureHeaders, { secrets: options.webhookSecrets, toleranceSeconds: tolerance });
         const envelope = stripeEventEnvelopeSchema.safeParse(parsed);
         if (!envelope.success) {
           throw new WebhookRequestError(400, 'invalid_event', 'The body is signed JSON but not a Stripe event envelope.', describeIssues(envelope.error));
@@ -103,14 +107,25 @@ export function createReceiverApp(options: ReceiverAppOptions): express.Express 
     res.status(404).json({ error: { code: 'not_found', message: `No route for ${req.method} ${req.path}. Stripe events go to POST /webhooks/stripe.` } });
   });
 
-  const onError: ErrorRequestHandler = (error: { type?: string; status?: number; message?: string }, _req, res, _next) => {
+  const onError: ErrorRequestHandler = (error: { type?: string; status?: number; message?: string }, req, res, _next) => {
+    // The client went away, or the request timed out and was already answered 408 on the socket.
+    if (error.type === 'request.aborted' || res.headersSent || req.socket.destroyed) {
+      metrics.count(EVENTS, { outcome: 'rejected', reason: 'aborted' });
+      return;
+    }
+    if (error.type === 'encoding.unsupported') {
+      metrics.count(EVENTS, { outcome: 'rejected', reason: 'unsupported_content_encoding' });
+      res.status(415).json(new WebhookRequestError(415, 'unsupported_content_encoding', `Content-Encoding "${req.get('content-encoding') ?? ''}" is not accepted: Stripe sends uncompressed bodies, and the signature covers the bytes as sent. Remove the Content-Encoding.`).toJSON());
+      return;
+    }
     if (error.type === 'entity.too.large') {
       metrics.count(EVENTS, { outcome: 'rejected', reason: 'body_too_large' });
       res.status(413).json(new WebhookRequestError(413, 'body_too_large', `The body exceeds the receiver's limit of ${options.bodyLimit ?? '1mb'} (WEBHOOK_BODY_LIMIT).`).toJSON());
       return;
     }
     if (error.status && error.status >= 400 && error.status < 500) {
-      res.status(error.status).json({ error: { code: 'bad_request', message: error.message ?? 'Bad request.' } });
+      metrics.count(EVENTS, { outcome: 'rejected', reason: 'bad_request' });
+      res.status(error.status).json(new WebhookRequestError(error.status, 'bad_request', `The request could not be read (${error.message ?? 'bad request'}); send a complete body matching its Content-Length.`).toJSON());
       return;
     }
     options.logger.error({ err: { message: error.message } }, 'unexpected receiver error');
@@ -118,4 +133,12 @@ export function createReceiverApp(options: ReceiverAppOptions): express.Express 
   };
   app.use(onError);
   return app;
+}
+
+/** `application/json`, with no charset or charset utf-8 (media type and parameters are case-insensitive). */
+function isJsonUtf8(contentType: string): boolean {
+  const [mediaType, ...parameters] = contentType.split(';').map((part) => part.trim().toLowerCase());
+  if (mediaType !== 'application/json') return false;
+  const charset = parameters.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/^"|"$/g, '');
+  return charset === undefined || charset === 'utf-8' || charset === 'utf8';
 }

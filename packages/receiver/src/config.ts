@@ -13,6 +13,8 @@ export const receiverConfigSchema = temporalConfigSchema.extend({
   STRIPE_MODE: z.enum(['test', 'live']).default('test'),
   WEBHOOK_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'use a size like 1mb or 512kb').default('1mb'),
   DISPATCH_DEADLINE_MS: z.coerce.number().int().positive().default(5000),
+  /** Time a client has to send a whole request (headers and body); slower ones get 408. */
+  WEBHOOK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
   DOMAINS: commaList.optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -9,7 +9,14 @@ export type WebhookErrorCode =
   | 'body_too_large'
   | 'invalid_json'
   | 'invalid_event'
-  | 'livemode_mismatch';
+  | 'livemode_mismatch'
+  | 'duplicate_signature_header'
+  | 'invalid_utf8'
+  | 'too_deeply_nested'
+  | 'unsupported_content_encoding'
+  | 'request_timeout'
+  | 'headers_too_large'
+  | 'bad_request';
 
 /** A request the receiver refuses: the status and a JSON body naming why and what to do. */
 export class WebhookRequestError extends Error {
