@@ -4,6 +4,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancelledFailure,
   condition,
   continueAsNew,
   proxyActivities,
@@ -116,7 +117,13 @@ export async function collectInvoicePayment(input: DunningInput): Promise<Dunnin
   let invoiceReadAt = 0;
   const readInvoice = async () => {
     invoiceReadAt = Date.now();
-    invoice = await stripeRead.retrieveInvoice(call());
+    try {
+      invoice = await stripeRead.retrieveInvoice(call());
+    } catch (error) {
+      // Reads retry until Stripe answers; what gets here is a refusal (404, 403) the flow cannot get past.
+      if (error instanceof ActivityFailure && !(error.cause instanceof CancelledFailure)) failWith(`reading invoice ${invoiceId}`, error);
+      throw error;
+    }
     return invoice;
   };
   let outcome: DunningOutcome | undefined;
@@ -171,6 +178,16 @@ export async function collectInvoicePayment(input: DunningInput): Promise<Dunnin
         tracker.record('asked customer to authenticate', event.id);
       }
     }
+  };
+
+  /** End in the failure state, visibly: the `state` query and FlowStatus say what failed and why. */
+  const failWith = (what: string, error: unknown): never => {
+    const reason = error instanceof ActivityFailure ? (error.cause?.message ?? error.message) : (error as Error).message;
+    tracker.record(`${what} failed`, reason);
+    tracker.step('ended', `${what} failed for ${invoiceId}: ${reason}`);
+    tracker.next(undefined);
+    tracker.status('failed');
+    throw error;
   };
 
   const endWith = (result: DunningOutcome, summary: string): DunningResult => {
@@ -286,10 +303,7 @@ export async function collectInvoicePayment(input: DunningInput): Promise<Dunnin
         const moved = TERMINAL_BY_STATUS[invoice.status];
         if (moved) return endWith(moved, `Invoice ${invoiceId} is ${invoice.status}.`);
       }
-      tracker.record(`final action ${finalAction} failed`, (error as Error).message);
-      tracker.step('ended', `Final action ${finalAction} failed for ${invoiceId}: ${(error as Error).message}`);
-      tracker.status('failed');
-      throw error;
+      return failWith(`final action ${finalAction}`, error);
     }
     finalActionTaken = finalAction;
     tracker.record(`final action: ${finalAction}`);
