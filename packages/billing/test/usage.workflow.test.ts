@@ -330,6 +330,8 @@ describe('usage reporting (billing.usage)', () => {
       await until('one batch', () => fake.batches.length === 1);
       expect(fake.sent()).toEqual([keep!.identifier]);
       expect(fake.cancels).toHaveLength(0);
+      // Stripe has the batch; the flow records it once the activity's completion is processed.
+      await settled(flow, (s) => s.details.counts.sent === 1, 'the batch recorded');
       const state = await flow.state();
       expect(state.details.counts).toMatchObject({ sent: 1, cancelled: 1, duplicates: 1 });
       expect(state.details.cancellations).toEqual([{ identifier: drop!.identifier, outcome: 'dropped_before_send', at: expect.any(String) as string }]);

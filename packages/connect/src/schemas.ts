@@ -37,7 +37,7 @@ const noRequirements: Requirements = {
 
 /**
  * What onboarding reads of a connected account. No business profile, email, company or person
- * data: only switches and requirement names.
+ * data: only switches, capability statuses and requirement names.
  */
 export const accountProjection = z
   .object({
@@ -45,6 +45,8 @@ export const accountProjection = z
     charges_enabled: z.boolean(),
     payouts_enabled: z.boolean(),
     details_submitted: z.boolean(),
+    /** `{ card_payments: 'active', transfers: 'pending', ... }`: every capability's status, as of this snapshot. */
+    capabilities: z.record(z.string(), z.string()).nullable().optional(),
     requirements: requirementsProjection.nullable().optional(),
   })
   .transform((a) => ({
@@ -52,6 +54,7 @@ export const accountProjection = z
     chargesEnabled: a.charges_enabled,
     payoutsEnabled: a.payouts_enabled,
     detailsSubmitted: a.details_submitted,
+    ...(a.capabilities ? { capabilities: a.capabilities } : {}),
     requirements: a.requirements ?? noRequirements,
   }));
 export type AccountSnapshot = z.output<typeof accountProjection>;

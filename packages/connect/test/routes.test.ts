@@ -46,8 +46,9 @@ describe('connect routes', () => {
     const out = dispatch('account.updated', { account: 'acct_1PgafTB7WZ01zgkW' });
     expect(out.workflowId).toBe('connect.onboarding:acct_1PgafTB7WZ01zgkW');
     expect(out.projection).toMatchObject({ id: 'acct_1PgafTB7WZ01zgkW', chargesEnabled: false, requirements: { disabledReason: 'requirements.past_due', currentlyDue: expect.arrayContaining(['external_account']) } });
-    // Requirement names only: the fixture's email, business profile and settings stay out.
-    expect(Object.keys(out.projection as Json).sort()).toEqual(['chargesEnabled', 'detailsSubmitted', 'id', 'payoutsEnabled', 'requirements']);
+    // Requirement names and capability statuses only: the fixture's email, business profile and settings stay out.
+    expect(Object.keys(out.projection as Json).sort()).toEqual(['capabilities', 'chargesEnabled', 'detailsSubmitted', 'id', 'payoutsEnabled', 'requirements']);
+    expect(out.projection).toMatchObject({ capabilities: { card_payments: 'active', transfers: 'active' } });
     expect(JSON.stringify(out.projection)).not.toContain('site@stripe.com');
     expect(out.searchIds).toEqual({ accountId: 'acct_1PgafTB7WZ01zgkW' });
   });

@@ -151,10 +151,16 @@ export async function onboardConnectedAccount(input: OnboardingInput): Promise<O
     payoutsEnabled: a.payoutsEnabled,
   });
 
+  /** A whole account snapshot says every capability's status: it replaces what single capability events said. */
+  const takeCapabilities = (a: AccountSnapshot): void => {
+    if (a.capabilities) c.capabilities = { ...a.capabilities };
+  };
+
   const read = async (): Promise<AccountSnapshot> => {
     tracker.step('reading_account', `Reading ${accountId} from Stripe`);
     readAt = Date.now();
     account = await stripeRead.retrieveAccount({ accountId });
+    takeCapabilities(account);
     needsRead = false;
     readThisTurn = true;
     return account;
@@ -171,10 +177,19 @@ export async function onboardConnectedAccount(input: OnboardingInput): Promise<O
       if (event.type === 'capability.updated') {
         const capability = event.object as CapabilitySnapshot;
         c.capabilities[capability.id] = capability.status;
-        // The account's requirements aggregate its capabilities': read them rather than merge.
+        // The account aggregates its capabilities (requirements, statuses): read it rather than merge,
+        // since a capability event older than one applied is dropped as stale.
         needsRead = true;
-      } else if (event.type === 'account.updated' && event.created * 1000 >= readAt) {
-        account = event.object as AccountSnapshot;
+      } else if (event.type === 'account.updated') {
+        const readSecond = Math.floor(readAt / 1000);
+        if (event.created > readSecond) {
+          account = event.object as AccountSnapshot;
+          takeCapabilities(account);
+        } else if (event.created === readSecond) {
+          // Same second as the last read (Stripe's timestamps are whole seconds): either may be
+          // the newer one, so read again rather than guess.
+          needsRead = true;
+        }
       }
     }
   };

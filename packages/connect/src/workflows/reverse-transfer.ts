@@ -9,6 +9,7 @@ import {
   idempotencyKeyFor,
   stripeEventSignal,
   type EventInboxSnapshot,
+  type FlowEvent,
   type FlowState, activityProfiles, DAY, HOUR, policyFromInput } from '@stripe-flows/core/workflow';
 import type { ReversalActivities } from '../activities/index.js';
 import type { ChargeSnapshot, DisputeSnapshot, TransferSnapshot } from '../schemas.js';
@@ -18,7 +19,7 @@ const stripeRead = proxyActivities<ReversalActivities>(activityProfiles.stripeRe
 const stripeWrite = proxyActivities<ReversalActivities>(activityProfiles.stripeWrite);
 const notifying = proxyActivities<ReversalActivities>(activityProfiles.notify);
 
-/** Every event makes the flow re-read the charge, so ties need no ordering beyond the inbox's. */
+/** Every event, however late, makes the flow re-read the charge, so ties need no ordering beyond the inbox's. */
 export const reversalEventPrecedence: Readonly<Record<string, number>> = {
   'charge.refunded': 1,
   'charge.refund.updated': 1,
@@ -109,7 +110,13 @@ export async function reverseTransfer(input: ReversalInput): Promise<ReversalRes
   const workflowId = workflowInfo().workflowId;
   const chargeId = input.objectId;
   const inbox = new EventInbox({ precedence: reversalEventPrecedence, ...(input.carried ? { snapshot: input.carried.inbox } : {}) });
-  setHandler(stripeEventSignal, (event) => void inbox.offer(event));
+  // No event here supersedes another: each is a cue to re-read the refunds, and a lost dispute is
+  // known only from its event. One older than an event already applied ("stale") still counts.
+  const late: FlowEvent[] = [];
+  setHandler(stripeEventSignal, (event) => {
+    if (inbox.offer(event) === 'stale') late.push(event);
+  });
+  const hasNews = () => inbox.hasPending || late.length > 0;
   // Counts carry over continue-as-new; the bound is on this run's share of history.
   const eventsAtStart = inbox.counts.applied + inbox.counts.duplicates + inbox.counts.stale;
   const eventsThisRun = () => inbox.counts.applied + inbox.counts.duplicates + inbox.counts.stale - eventsAtStart;
@@ -134,7 +141,8 @@ export async function reverseTransfer(input: ReversalInput): Promise<ReversalRes
 
   const applyEvents = (): boolean => {
     let any = false;
-    for (let event = inbox.next(); event; event = inbox.next()) {
+    const next = () => inbox.next() ?? late.shift();
+    for (let event = next(); event; event = next()) {
       any = true;
       c.account ??= event.account;
       c.lastEventAt = Date.now();
@@ -281,7 +289,7 @@ export async function reverseTransfer(input: ReversalInput): Promise<ReversalRes
     return { chargeId, outcome: result, reversals: c.reversals, abandoned: Object.entries(c.handled).filter(([, h]) => h === 'abandoned').map(([id]) => id), failed };
   };
 
-  await condition(() => inbox.hasPending, '10 seconds'); // the starting event arrives with the start
+  await condition(hasNews, '10 seconds'); // the starting event arrives with the start
   tracker.status('waiting');
   let due = true;
   for (;;) {
@@ -291,7 +299,8 @@ export async function reverseTransfer(input: ReversalInput): Promise<ReversalRes
       if (await reconcile()) return end(outcome ?? 'settled', `Everything refunded on ${chargeId} was given back.`);
       if (outcome === 'nothing_to_reverse') return end(outcome, `${chargeId} funded no transfer (or fee) to give back.`);
     }
-    if (eventsThisRun() >= policy.maxEventsPerRun || workflowInfo().continueAsNewSuggested) {
+    // Late events are not in the inbox's snapshot: apply them before continuing as new.
+    if (!late.length && (eventsThisRun() >= policy.maxEventsPerRun || workflowInfo().continueAsNewSuggested)) {
       await continueAsNew<typeof reverseTransfer>({
         objectId: chargeId,
         ...(input.policy ? { policy: input.policy } : {}),
@@ -308,6 +317,6 @@ export async function reverseTransfer(input: ReversalInput): Promise<ReversalRes
       retrying ? 'waiting_for_balance' : 'watching',
       retrying ? `Waiting for the connected balance to cover ${Object.keys(c.outstanding).join(', ')}` : `Watching ${chargeId} for further refunds or disputes`,
     );
-    if (!(await condition(() => inbox.hasPending, Math.max(0, at - Date.now())))) due = retrying;
+    if (!(await condition(hasNews, Math.max(0, at - Date.now())))) due = retrying;
   }
 }
