@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
-import { stripeEventSignal, type FlowEvent, type Notification } from '@stripe-flows/core';
+import { FlowStatusKey, stateQuery, stripeEventSignal, type FlowEvent, type FlowState, type Notification } from '@stripe-flows/core';
 import { createTimeSkippingEnv, quietLogger } from '@stripe-flows/testing';
 import type { AddLine, AssemblyActivities, AssemblyInput, AssemblyResult, DraftInvoiceSnapshot, InvoiceLineSnapshot, PendingCharge } from '../src/index.js';
 
@@ -219,6 +219,27 @@ describe('draft invoice assembly (billing.assembly)', () => {
     expect(result).toMatchObject({ outcome: 'no_longer_draft', added: 0 });
     expect(fake.calls.filter((c) => c.name === 'addInvoiceLines')).toHaveLength(1);
     expect(fake.notices.map((n) => n.kind)).toEqual(['assembly.no_longer_draft']);
+  });
+
+  it('ends visibly failed when Stripe refuses the first read of the invoice', async () => {
+    const fake = fakeStripe({ charges: [charge('never')] });
+    fake.activities.retrieveDraftInvoice = async () => {
+      throw ApplicationFailure.create({ type: 'stripe.resource_missing', nonRetryable: true, message: `Stripe rejected GET /v1/invoices/${fake.invoice.id} (HTTP 404, resource_missing): No such invoice` });
+    };
+    let state: FlowState | undefined;
+    let flowStatus: string | undefined;
+    await expect(
+      assemble(fake, {}, async (handle) => {
+        await handle.result().catch(() => undefined);
+        state = await handle.query(stateQuery);
+        flowStatus = (await handle.describe()).typedSearchAttributes.get(FlowStatusKey);
+      }),
+    ).rejects.toThrow();
+    // What Temporal UI and the state query show: failed, and Stripe's reason.
+    expect(flowStatus).toBe('failed');
+    expect(state?.status).toBe('failed');
+    expect(state?.done.at(-1)).toMatchObject({ action: 'failed while reading_invoice', detail: expect.stringContaining('No such invoice') as string });
+    expect(fake.writes()).toEqual([]);
   });
 
   it('finalizes by policy, once, with an idempotency key', async () => {

@@ -199,120 +199,123 @@ export async function collectInvoicePayment(input: DunningInput): Promise<Dunnin
     return { invoiceId, outcome: result, remindersSent, ...(finalActionTaken ? { finalAction: finalActionTaken } : {}) };
   };
 
-  // The event may be late: read the invoice as it is now before doing anything.
-  if (!invoice) {
-    await condition(() => inbox.hasPending, '10 seconds'); // the starting event arrives with the start
-    account = inbox.peek()[0]?.account;
-    invoice = await readInvoice();
-    tracker.record('read invoice', invoice.status);
-  }
-  const already = TERMINAL_BY_STATUS[invoice.status];
-  if (already) return endWith(already, `Invoice ${invoiceId} was already ${invoice.status}; nothing to collect.`);
-  tracker.status('waiting');
-
-  for (;;) {
-    await applyEvents();
-    refresh();
-    if (outcome) return endWith(outcome, `Invoice ${invoiceId} ended: ${outcome}.`);
-
-    if (eventsSeen() - eventsAtRunStart >= policy.maxEventsPerRun) {
-      await continueAsNew<typeof collectInvoicePayment>({
-        objectId: invoiceId,
-        ...(input.policy ? { policy: input.policy } : {}),
-        carried: {
-          startedAt,
-          remindersSent,
-          inbox: inbox.snapshot(),
-          invoice,
-          ...(account ? { account } : {}),
-          done: tracker.state.done,
-        },
-      });
-    }
-
-    const reminder = policy.reminders[remindersSent];
-    const dueAt = startedAt + (reminder ? reminder.afterDays : policy.finalActionAfterDays) * DAY;
-    const action = reminder ? `send ${reminder.kind}` : `final action: ${policy.finalAction}`;
-    tracker.next(action, dueAt);
-    tracker.step('waiting_for_payment', `Waiting for payment of ${invoiceId}; next: ${action} at ${new Date(dueAt).toISOString()}`);
-    if (await condition(() => inbox.hasPending, Math.max(0, dueAt - Date.now()))) continue;
-
-    // Due: re-read first, the invoice may have changed without an event reaching us yet.
-    invoice = await readInvoice();
-    const ended = TERMINAL_BY_STATUS[invoice.status];
-    if (ended) return endWith(ended, `Invoice ${invoiceId} is ${invoice.status}.`);
-
-    if (reminder) {
-      tracker.step('reminding', `Sending ${reminder.kind} for ${invoiceId}`);
-      await notifying.notify(notice(reminder.kind, `notice-${remindersSent}-${reminder.kind}`));
-      remindersSent++;
-      tracker.record(`sent ${reminder.kind}`, `notice ${remindersSent} of ${policy.reminders.length}`);
-      continue;
-    }
-
-    // Final action due. Never act while Stripe may still collect: wait for a scheduled retry.
-    const retryAt = invoice.nextPaymentAttempt ? invoice.nextPaymentAttempt * 1000 : undefined;
-    const waitLimit = startedAt + (policy.finalActionAfterDays + policy.maxWaitForStripeRetriesDays) * DAY;
-    if (retryAt && retryAt > Date.now() && Date.now() < waitLimit) {
-      const until = Math.min(retryAt + 60 * 60 * 1000, waitLimit);
-      tracker.next('re-check after Stripe retry', until);
-      tracker.step('waiting_for_payment', `Stripe retries ${invoiceId} at ${new Date(retryAt).toISOString()}; final action waits`);
-      await condition(() => inbox.hasPending, Math.max(0, until - Date.now()));
-      if (inbox.hasPending) continue;
+  // Any failure from here on ends the flow visibly failed (state query, FlowStatus).
+  return tracker.run(async () => {
+    // The event may be late: read the invoice as it is now before doing anything.
+    if (!invoice) {
+      await condition(() => inbox.hasPending, '10 seconds'); // the starting event arrives with the start
+      account = inbox.peek()[0]?.account;
       invoice = await readInvoice();
-      const afterRetry = TERMINAL_BY_STATUS[invoice.status];
-      if (afterRetry) return endWith(afterRetry, `Invoice ${invoiceId} is ${invoice.status}.`);
+      tracker.record('read invoice', invoice.status);
     }
-    return await takeFinalAction();
-  }
+    const already = TERMINAL_BY_STATUS[invoice.status];
+    if (already) return endWith(already, `Invoice ${invoiceId} was already ${invoice.status}; nothing to collect.`);
+    tracker.status('waiting');
 
-  async function takeFinalAction(): Promise<DunningResult> {
-    const finalAction = policy.finalAction;
-    tracker.step('taking_final_action', `Final action for ${invoiceId}: ${finalAction}`);
-    tracker.status('acting');
-    const key = idempotencyKeyFor(workflowId, `final-action:${finalAction}`);
-    try {
-      switch (finalAction) {
-        case 'mark_uncollectible':
-          invoice = await stripeWrite.markInvoiceUncollectible({ ...call(), idempotencyKey: key });
-          break;
-        case 'void':
-          invoice = await stripeWrite.voidInvoice({ ...call(), idempotencyKey: key });
-          break;
-        case 'cancel_subscription': {
-          if (!invoice?.subscriptionId) {
-            throw ApplicationFailure.nonRetryable(
-              `Invoice ${invoiceId} has no subscription, so the policy's final action cancel_subscription cannot apply; choose mark_uncollectible or void for one-off invoices.`,
-              'FinalActionNotApplicable',
-            );
-          }
-          await stripeWrite.cancelSubscription({
-            subscriptionId: invoice.subscriptionId,
+    for (;;) {
+      await applyEvents();
+      refresh();
+      if (outcome) return endWith(outcome, `Invoice ${invoiceId} ended: ${outcome}.`);
+
+      if (eventsSeen() - eventsAtRunStart >= policy.maxEventsPerRun) {
+        await continueAsNew<typeof collectInvoicePayment>({
+          objectId: invoiceId,
+          ...(input.policy ? { policy: input.policy } : {}),
+          carried: {
+            startedAt,
+            remindersSent,
+            inbox: inbox.snapshot(),
+            invoice,
             ...(account ? { account } : {}),
-            idempotencyKey: key,
-          });
-          break;
-        }
-        case 'none':
-          break;
+            done: tracker.state.done,
+          },
+        });
       }
-    } catch (error) {
-      // A 4xx may mean the invoice moved on (paid in the meantime): re-read before failing.
-      if (error instanceof ActivityFailure || error instanceof ApplicationFailure) {
+
+      const reminder = policy.reminders[remindersSent];
+      const dueAt = startedAt + (reminder ? reminder.afterDays : policy.finalActionAfterDays) * DAY;
+      const action = reminder ? `send ${reminder.kind}` : `final action: ${policy.finalAction}`;
+      tracker.next(action, dueAt);
+      tracker.step('waiting_for_payment', `Waiting for payment of ${invoiceId}; next: ${action} at ${new Date(dueAt).toISOString()}`);
+      if (await condition(() => inbox.hasPending, Math.max(0, dueAt - Date.now()))) continue;
+
+      // Due: re-read first, the invoice may have changed without an event reaching us yet.
+      invoice = await readInvoice();
+      const ended = TERMINAL_BY_STATUS[invoice.status];
+      if (ended) return endWith(ended, `Invoice ${invoiceId} is ${invoice.status}.`);
+
+      if (reminder) {
+        tracker.step('reminding', `Sending ${reminder.kind} for ${invoiceId}`);
+        await notifying.notify(notice(reminder.kind, `notice-${remindersSent}-${reminder.kind}`));
+        remindersSent++;
+        tracker.record(`sent ${reminder.kind}`, `notice ${remindersSent} of ${policy.reminders.length}`);
+        continue;
+      }
+
+      // Final action due. Never act while Stripe may still collect: wait for a scheduled retry.
+      const retryAt = invoice.nextPaymentAttempt ? invoice.nextPaymentAttempt * 1000 : undefined;
+      const waitLimit = startedAt + (policy.finalActionAfterDays + policy.maxWaitForStripeRetriesDays) * DAY;
+      if (retryAt && retryAt > Date.now() && Date.now() < waitLimit) {
+        const until = Math.min(retryAt + 60 * 60 * 1000, waitLimit);
+        tracker.next('re-check after Stripe retry', until);
+        tracker.step('waiting_for_payment', `Stripe retries ${invoiceId} at ${new Date(retryAt).toISOString()}; final action waits`);
+        await condition(() => inbox.hasPending, Math.max(0, until - Date.now()));
+        if (inbox.hasPending) continue;
         invoice = await readInvoice();
-        const moved = TERMINAL_BY_STATUS[invoice.status];
-        if (moved) return endWith(moved, `Invoice ${invoiceId} is ${invoice.status}.`);
+        const afterRetry = TERMINAL_BY_STATUS[invoice.status];
+        if (afterRetry) return endWith(afterRetry, `Invoice ${invoiceId} is ${invoice.status}.`);
       }
-      return failWith(`final action ${finalAction}`, error);
+      return await takeFinalAction();
     }
-    finalActionTaken = finalAction;
-    tracker.record(`final action: ${finalAction}`);
-    if (policy.notifyOperator) {
-      await notifying.notify({
-        ...notice(`final_action.${finalAction}`, `operator-final-action`),
-        recipient: { role: 'operator', ...(invoice?.customerId ? { customerId: invoice.customerId } : {}) },
-      });
+
+    async function takeFinalAction(): Promise<DunningResult> {
+      const finalAction = policy.finalAction;
+      tracker.step('taking_final_action', `Final action for ${invoiceId}: ${finalAction}`);
+      tracker.status('acting');
+      const key = idempotencyKeyFor(workflowId, `final-action:${finalAction}`);
+      try {
+        switch (finalAction) {
+          case 'mark_uncollectible':
+            invoice = await stripeWrite.markInvoiceUncollectible({ ...call(), idempotencyKey: key });
+            break;
+          case 'void':
+            invoice = await stripeWrite.voidInvoice({ ...call(), idempotencyKey: key });
+            break;
+          case 'cancel_subscription': {
+            if (!invoice?.subscriptionId) {
+              throw ApplicationFailure.nonRetryable(
+                `Invoice ${invoiceId} has no subscription, so the policy's final action cancel_subscription cannot apply; choose mark_uncollectible or void for one-off invoices.`,
+                'FinalActionNotApplicable',
+              );
+            }
+            await stripeWrite.cancelSubscription({
+              subscriptionId: invoice.subscriptionId,
+              ...(account ? { account } : {}),
+              idempotencyKey: key,
+            });
+            break;
+          }
+          case 'none':
+            break;
+        }
+      } catch (error) {
+        // A 4xx may mean the invoice moved on (paid in the meantime): re-read before failing.
+        if (error instanceof ActivityFailure || error instanceof ApplicationFailure) {
+          invoice = await readInvoice();
+          const moved = TERMINAL_BY_STATUS[invoice.status];
+          if (moved) return endWith(moved, `Invoice ${invoiceId} is ${invoice.status}.`);
+        }
+        return failWith(`final action ${finalAction}`, error);
+      }
+      finalActionTaken = finalAction;
+      tracker.record(`final action: ${finalAction}`);
+      if (policy.notifyOperator) {
+        await notifying.notify({
+          ...notice(`final_action.${finalAction}`, `operator-final-action`),
+          recipient: { role: 'operator', ...(invoice?.customerId ? { customerId: invoice.customerId } : {}) },
+        });
+      }
+      return endWith(finalAction === 'none' ? 'left_open' : 'final_action_taken', `Dunning of ${invoiceId} ended by final action ${finalAction}.`);
     }
-    return endWith(finalAction === 'none' ? 'left_open' : 'final_action_taken', `Dunning of ${invoiceId} ended by final action ${finalAction}.`);
-  }
+  });
 }

@@ -172,179 +172,182 @@ export async function reportUsage(input: ReportUsageInput): Promise<void> {
     details: details(),
     ...(carried ? { done: carried.done } : {}),
   });
-  const refresh = () => void (tracker.state.details = details());
+  // Any failure from here on ends the flow visibly failed (state query, FlowStatus).
+  return tracker.run(async () => {
+    const refresh = () => void (tracker.state.details = details());
 
-  const take = (record: UsageRecord) => {
-    offeredThisRun++;
-    const identifier = typeof record?.identifier === 'string' ? record.identifier : '';
-    const problem = malformed(record, eventName);
-    if (problem) return fail(identifier || '(none)', String(record?.customerId ?? ''), 'invalid_record', problem);
-    const known = ledger.get(identifier);
-    // A record that failed may come again (fixed, or after an outage): it gets a fresh attempt.
-    const attempt = known?.status === 'failed' ? known.attempt + 1 : 0;
-    if (known && known.status !== 'failed') {
-      counts.duplicates++;
-      const first = buffer.get(identifier);
-      if (first && (first.value !== record.value || first.customerId !== record.customerId || first.timestamp !== record.timestamp)) {
-        tracker.record('ignored a repeat with different content', `identifier ${identifier}: the first record is kept`);
+    const take = (record: UsageRecord) => {
+      offeredThisRun++;
+      const identifier = typeof record?.identifier === 'string' ? record.identifier : '';
+      const problem = malformed(record, eventName);
+      if (problem) return fail(identifier || '(none)', String(record?.customerId ?? ''), 'invalid_record', problem);
+      const known = ledger.get(identifier);
+      // A record that failed may come again (fixed, or after an outage): it gets a fresh attempt.
+      const attempt = known?.status === 'failed' ? known.attempt + 1 : 0;
+      if (known && known.status !== 'failed') {
+        counts.duplicates++;
+        const first = buffer.get(identifier);
+        if (first && (first.value !== record.value || first.customerId !== record.customerId || first.timestamp !== record.timestamp)) {
+          tracker.record('ignored a repeat with different content', `identifier ${identifier}: the first record is kept`);
+        }
+        return;
       }
-      return;
-    }
-    counts.received++;
-    buffer.set(identifier, { ...record, receivedAt: Date.now(), attempt });
-    setLedger(identifier, 'buffered', Date.now(), attempt);
-  };
+      counts.received++;
+      buffer.set(identifier, { ...record, receivedAt: Date.now(), attempt });
+      setLedger(identifier, 'buffered', Date.now(), attempt);
+    };
 
-  const requestCancel = (identifier: string) => {
-    if (typeof identifier !== 'string' || identifier === '') return;
-    const entry = ledger.get(identifier);
-    if (entry?.status === 'buffered') {
-      // Not sent yet: dropping it is the whole cancellation.
-      buffer.delete(identifier);
-      setLedger(identifier, 'cancelled');
-      counts.cancelled++;
-      cancelOutcome(identifier, 'dropped_before_send');
-    } else if (entry?.status === 'failed') {
-      cancelOutcome(identifier, 'not_reported', 'Stripe never accepted this record (see failures), so there is nothing to cancel.');
-    } else if (entry?.status !== 'cancelled' && !pendingCancels.includes(identifier)) {
-      // Sent, in flight, or unknown here: settled in the main loop, after any batch in flight.
-      pendingCancels.push(identifier);
-    }
-  };
-
-  setHandler(usageRecordsSignal, (records) => {
-    for (const record of Array.isArray(records) ? records : []) take(record);
-    refresh();
-  });
-  setHandler(cancelUsageSignal, (identifiers) => {
-    for (const identifier of Array.isArray(identifiers) ? identifiers : []) requestCancel(identifier);
-    refresh();
-  });
-
-  const flush = async (): Promise<void> => {
-    const batch = [...buffer.values()].slice(0, policy.maxBatchSize);
-    // Stripe's cancel window runs from when it received the event, never before this send began:
-    // measuring from here keeps the window on the safe side, retries included.
-    const sentAt = Date.now();
-    for (const record of batch) {
-      buffer.delete(record.identifier);
-      setLedger(record.identifier, 'sending', sentAt);
-    }
-    tracker.step('sending', `Sending ${batch.length} ${eventName} meter events to Stripe`);
-    refresh();
-    let outcomes: MeterEventOutcome[];
-    try {
-      outcomes = await sending.sendMeterEvents({
-        eventName,
-        concurrency: policy.concurrency,
-        records: batch.map((r) => ({
-          identifier: r.identifier,
-          customerId: r.customerId,
-          value: r.value,
-          timestamp: r.timestamp,
-          idempotencyKey: meterEventKey(workflowId, r),
-        })),
-      });
-    } catch (error) {
-      // Retries are over, or the failure is not about single records (API key): the batch's fate is unknown.
-      const { code, message } = describeFailure(error);
-      const reason = `Not confirmed as reported: ${message}. Report these records again with the same identifiers once the cause is fixed; Stripe drops any it already holds.`;
-      outcomes = batch.map((r) => ({ identifier: r.identifier, outcome: 'rejected', code, message: reason }));
-    }
-    const byId = new Map(outcomes.map((o) => [o.identifier, o]));
-    const tally = { reported: 0, duplicate: 0, rejected: 0 };
-    for (const record of batch) {
-      const outcome = byId.get(record.identifier) ?? { identifier: record.identifier, outcome: 'rejected', code: 'no_outcome', message: 'The batch returned no outcome for this record.' };
-      tally[outcome.outcome]++;
-      if (outcome.outcome === 'rejected') {
-        setLedger(record.identifier, 'failed');
-        fail(record.identifier, record.customerId, outcome.code, outcome.message);
-        continue;
-      }
-      setLedger(record.identifier, 'sent', sentAt);
-      if (outcome.outcome === 'reported') counts.sent++;
-      else counts.duplicates++;
-    }
-    tracker.record(`sent ${batch.length} meter events`, `${tally.reported} reported, ${tally.duplicate} already at Stripe, ${tally.rejected} failed`);
-  };
-
-  const settleCancels = async (): Promise<void> => {
-    tracker.step('cancelling', `Cancelling ${pendingCancels.length} ${eventName} meter events`);
-    for (let identifier = pendingCancels.shift(); identifier !== undefined; identifier = pendingCancels.shift()) {
+    const requestCancel = (identifier: string) => {
+      if (typeof identifier !== 'string' || identifier === '') return;
       const entry = ledger.get(identifier);
-      if (entry?.status === 'buffered' || entry?.status === 'failed') {
-        requestCancel(identifier); // reported again meanwhile, or refused by Stripe: settled locally
-        continue;
-      }
-      if (entry?.status === 'cancelled') continue;
-      const windowMs = policy.cancelWindowHours * HOUR;
-      if (entry?.status === 'sent' && Date.now() - entry.at > windowMs) {
-        counts.cancelRefused++;
-        cancelOutcome(
-          identifier,
-          'refused',
-          `Sent to Stripe at ${new Date(entry.at).toISOString()}, more than ${policy.cancelWindowHours} h ago; Stripe cancels meter events only within ${meterEventLimits.cancelWindowHours} h of receiving them. Report a correcting negative value instead.`,
-        );
-        continue;
-      }
-      // Sent within the window, or unknown here (forgotten, or reported by an earlier flow): Stripe decides.
-      try {
-        await cancelling.cancelMeterEvent({ eventName, identifier, idempotencyKey: idempotencyKeyFor(workflowId, `cancel:${identifier}`) });
+      if (entry?.status === 'buffered') {
+        // Not sent yet: dropping it is the whole cancellation.
+        buffer.delete(identifier);
         setLedger(identifier, 'cancelled');
         counts.cancelled++;
-        cancelOutcome(identifier, 'cancelled');
-        tracker.record('cancelled meter event', identifier);
-      } catch (error) {
-        counts.cancelRefused++;
-        cancelOutcome(identifier, 'refused', `Stripe refused the cancellation: ${describeFailure(error).message}`);
+        cancelOutcome(identifier, 'dropped_before_send');
+      } else if (entry?.status === 'failed') {
+        cancelOutcome(identifier, 'not_reported', 'Stripe never accepted this record (see failures), so there is nothing to cancel.');
+      } else if (entry?.status !== 'cancelled' && !pendingCancels.includes(identifier)) {
+        // Sent, in flight, or unknown here: settled in the main loop, after any batch in flight.
+        pendingCancels.push(identifier);
       }
-    }
-  };
+    };
 
-  const continueAsNewDue = () => offeredThisRun >= policy.maxRecordsPerRun || workflowInfo().continueAsNewSuggested;
-
-  for (;;) {
-    if (pendingCancels.length > 0) {
-      await settleCancels();
+    setHandler(usageRecordsSignal, (records) => {
+      for (const record of Array.isArray(records) ? records : []) take(record);
       refresh();
-      continue;
-    }
-    const due = flushDueAt();
-    if (buffer.size >= policy.maxBatchSize || (due !== undefined && due <= Date.now())) {
-      await flush();
+    });
+    setHandler(cancelUsageSignal, (identifiers) => {
+      for (const identifier of Array.isArray(identifiers) ? identifiers : []) requestCancel(identifier);
       refresh();
-      continue;
-    }
-    if (continueAsNewDue()) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof reportUsage>({
-        eventName,
-        ...(input.policy ? { policy: input.policy } : {}),
-        carried: {
-          ledger: [...ledger].map(([id, entry]) => [id, entry.status, entry.at, entry.attempt]),
-          buffer: [...buffer.values()],
-          pendingCancels: [...pendingCancels],
-          counts,
-          failures,
-          cancellations,
-          done: tracker.state.done,
-        },
-      });
-    }
+    });
 
-    refresh();
-    if (due === undefined) {
-      tracker.next(undefined);
-      tracker.step('waiting_for_usage', `Waiting for ${eventName} usage`);
-    } else {
-      tracker.next(`send ${buffer.size} meter events`, due);
-      tracker.step('collecting', `${buffer.size} ${eventName} records wait; sending at ${new Date(due).toISOString()}`);
+    const flush = async (): Promise<void> => {
+      const batch = [...buffer.values()].slice(0, policy.maxBatchSize);
+      // Stripe's cancel window runs from when it received the event, never before this send began:
+      // measuring from here keeps the window on the safe side, retries included.
+      const sentAt = Date.now();
+      for (const record of batch) {
+        buffer.delete(record.identifier);
+        setLedger(record.identifier, 'sending', sentAt);
+      }
+      tracker.step('sending', `Sending ${batch.length} ${eventName} meter events to Stripe`);
+      refresh();
+      let outcomes: MeterEventOutcome[];
+      try {
+        outcomes = await sending.sendMeterEvents({
+          eventName,
+          concurrency: policy.concurrency,
+          records: batch.map((r) => ({
+            identifier: r.identifier,
+            customerId: r.customerId,
+            value: r.value,
+            timestamp: r.timestamp,
+            idempotencyKey: meterEventKey(workflowId, r),
+          })),
+        });
+      } catch (error) {
+        // Retries are over, or the failure is not about single records (API key): the batch's fate is unknown.
+        const { code, message } = describeFailure(error);
+        const reason = `Not confirmed as reported: ${message}. Report these records again with the same identifiers once the cause is fixed; Stripe drops any it already holds.`;
+        outcomes = batch.map((r) => ({ identifier: r.identifier, outcome: 'rejected', code, message: reason }));
+      }
+      const byId = new Map(outcomes.map((o) => [o.identifier, o]));
+      const tally = { reported: 0, duplicate: 0, rejected: 0 };
+      for (const record of batch) {
+        const outcome = byId.get(record.identifier) ?? { identifier: record.identifier, outcome: 'rejected', code: 'no_outcome', message: 'The batch returned no outcome for this record.' };
+        tally[outcome.outcome]++;
+        if (outcome.outcome === 'rejected') {
+          setLedger(record.identifier, 'failed');
+          fail(record.identifier, record.customerId, outcome.code, outcome.message);
+          continue;
+        }
+        setLedger(record.identifier, 'sent', sentAt);
+        if (outcome.outcome === 'reported') counts.sent++;
+        else counts.duplicates++;
+      }
+      tracker.record(`sent ${batch.length} meter events`, `${tally.reported} reported, ${tally.duplicate} already at Stripe, ${tally.rejected} failed`);
+    };
+
+    const settleCancels = async (): Promise<void> => {
+      tracker.step('cancelling', `Cancelling ${pendingCancels.length} ${eventName} meter events`);
+      for (let identifier = pendingCancels.shift(); identifier !== undefined; identifier = pendingCancels.shift()) {
+        const entry = ledger.get(identifier);
+        if (entry?.status === 'buffered' || entry?.status === 'failed') {
+          requestCancel(identifier); // reported again meanwhile, or refused by Stripe: settled locally
+          continue;
+        }
+        if (entry?.status === 'cancelled') continue;
+        const windowMs = policy.cancelWindowHours * HOUR;
+        if (entry?.status === 'sent' && Date.now() - entry.at > windowMs) {
+          counts.cancelRefused++;
+          cancelOutcome(
+            identifier,
+            'refused',
+            `Sent to Stripe at ${new Date(entry.at).toISOString()}, more than ${policy.cancelWindowHours} h ago; Stripe cancels meter events only within ${meterEventLimits.cancelWindowHours} h of receiving them. Report a correcting negative value instead.`,
+          );
+          continue;
+        }
+        // Sent within the window, or unknown here (forgotten, or reported by an earlier flow): Stripe decides.
+        try {
+          await cancelling.cancelMeterEvent({ eventName, identifier, idempotencyKey: idempotencyKeyFor(workflowId, `cancel:${identifier}`) });
+          setLedger(identifier, 'cancelled');
+          counts.cancelled++;
+          cancelOutcome(identifier, 'cancelled');
+          tracker.record('cancelled meter event', identifier);
+        } catch (error) {
+          counts.cancelRefused++;
+          cancelOutcome(identifier, 'refused', `Stripe refused the cancellation: ${describeFailure(error).message}`);
+        }
+      }
+    };
+
+    const continueAsNewDue = () => offeredThisRun >= policy.maxRecordsPerRun || workflowInfo().continueAsNewSuggested;
+
+    for (;;) {
+      if (pendingCancels.length > 0) {
+        await settleCancels();
+        refresh();
+        continue;
+      }
+      const due = flushDueAt();
+      if (buffer.size >= policy.maxBatchSize || (due !== undefined && due <= Date.now())) {
+        await flush();
+        refresh();
+        continue;
+      }
+      if (continueAsNewDue()) {
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof reportUsage>({
+          eventName,
+          ...(input.policy ? { policy: input.policy } : {}),
+          carried: {
+            ledger: [...ledger].map(([id, entry]) => [id, entry.status, entry.at, entry.attempt]),
+            buffer: [...buffer.values()],
+            pendingCancels: [...pendingCancels],
+            counts,
+            failures,
+            cancellations,
+            done: tracker.state.done,
+          },
+        });
+      }
+
+      refresh();
+      if (due === undefined) {
+        tracker.next(undefined);
+        tracker.step('waiting_for_usage', `Waiting for ${eventName} usage`);
+      } else {
+        tracker.next(`send ${buffer.size} meter events`, due);
+        tracker.step('collecting', `${buffer.size} ${eventName} records wait; sending at ${new Date(due).toISOString()}`);
+      }
+      const wake = () =>
+        pendingCancels.length > 0 || buffer.size >= policy.maxBatchSize || (due === undefined && buffer.size > 0) || continueAsNewDue();
+      if (due === undefined) await condition(wake);
+      else await condition(wake, due - Date.now());
     }
-    const wake = () =>
-      pendingCancels.length > 0 || buffer.size >= policy.maxBatchSize || (due === undefined && buffer.size > 0) || continueAsNewDue();
-    if (due === undefined) await condition(wake);
-    else await condition(wake, due - Date.now());
-  }
+  });
 }
 
 /**

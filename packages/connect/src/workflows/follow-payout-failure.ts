@@ -91,112 +91,115 @@ export async function followPayoutFailure(input: PayoutFailureInput): Promise<Pa
     ...(outcome ? { outcome } : {}),
   });
   const tracker = new FlowTracker<PayoutFailureStep, PayoutFailureDetails>(inbox, { step: 'reading_payout', details: details() });
-  const refresh = () => void (tracker.state.details = details());
+  // Any failure from here on ends the flow visibly failed (state query, FlowStatus).
+  return tracker.run(async () => {
+    const refresh = () => void (tracker.state.details = details());
 
-  const applyEvents = (): void => {
-    for (let event = inbox.next(); event; event = inbox.next()) {
-      account ??= event.account;
-      tracker.applied(event.type);
-      tracker.record(`event ${event.type}`, event.id);
-    }
-  };
-  const end = (result: PayoutFailureOutcome, summary: string): PayoutFailureResult => {
-    outcome = result;
-    refresh();
-    tracker.step('ended', summary);
-    tracker.next(undefined);
-    tracker.status('completed');
-    return { payoutId, outcome: result, failureCode: payout?.failureCode ?? null, recoveredBy, newExternalAccount, remindersSent };
-  };
-
-  await condition(() => inbox.hasPending, '10 seconds'); // the starting event arrives with the start
-  applyEvents();
-  if (!account) {
-    throw ApplicationFailure.nonRetryable(`Payout ${payoutId} reached the Connect payout flow without event.account; only connected accounts' payouts are followed.`, 'connect.not_a_connected_account');
-  }
-  const acct = account;
-  // The event may be late or stale: read the payout as the account sees it now.
-  payout = await stripeRead.retrievePayout({ payoutId, account: acct });
-  refresh();
-  if (payout.status !== 'failed') return end('not_failed', `Payout ${payoutId} is ${payout.status}, not failed; nothing to follow.`);
-  const failed = payout;
-  const failedAt = Date.now();
-  const known = new Set((await stripeRead.listExternalAccounts({ account: acct })).map((e) => e.id));
-  const data = {
-    payoutId,
-    accountId: acct,
-    failureCode: failed.failureCode,
-    advice: payoutFailureAdvice[failed.failureCode ?? ''] ?? 'Check your payout details in your Stripe Dashboard.',
-    amount: failed.amount,
-    currency: failed.currency,
-    externalAccount: failed.destination,
-    automaticPayouts: failed.automatic,
-  };
-  const recipient = { role: 'account' as const, accountId: acct };
-  const operator = { role: 'operator' as const, accountId: acct };
-  await notifying.notify({ kind: 'connect.payout.failed', recipient, workflowId, idempotencyKey: idempotencyKeyFor(workflowId, 'failed'), data });
-  if (policy.notifyOperator) {
-    await notifying.notify({ kind: 'connect.payout.failed', recipient: operator, workflowId, idempotencyKey: idempotencyKeyFor(workflowId, 'failed-operator'), data });
-  }
-  tracker.record(`told ${acct} payout failed`, failed.failureCode ?? 'no failure code');
-  tracker.status('waiting');
-
-  // Checks on a fixed grid from the failure, so they do not drift with activity time.
-  let checks = 0;
-  for (let nextCheck = failedAt + policy.checkEveryHours * HOUR; ; ) {
-    refresh();
-    const reminderDay = newExternalAccount ? undefined : policy.remindAfterDays[remindersSent];
-    const remindAt = reminderDay !== undefined ? failedAt + reminderDay * DAY : Infinity;
-    const escalateAt = escalated ? Infinity : failedAt + policy.escalateAfterDays * DAY;
-    const giveUpAt = failedAt + policy.giveUpAfterDays * DAY;
-    const at = Math.min(nextCheck, remindAt, escalateAt, giveUpAt);
-    const waitingFor = newExternalAccount ? 'waiting_for_payout' : 'waiting_for_external_account';
-    tracker.next(at === giveUpAt ? 'stop following' : at === escalateAt ? 'tell the operator' : at === remindAt ? 'remind the account' : 'look for a new external account or a paid payout', at);
-    tracker.step(waitingFor, newExternalAccount ? `New external account ${newExternalAccount}; waiting for a paid payout` : `Waiting for ${acct} to add an external account`);
-    if (await condition(() => inbox.hasPending, Math.max(0, at - Date.now()))) {
-      applyEvents(); // redeliveries and stale payout.paid: nothing changes the failure
-      continue;
-    }
-    if (Date.now() >= nextCheck) {
-      checks++;
-      nextCheck = failedAt + (checks + 1) * policy.checkEveryHours * HOUR;
-      const paid = await stripeRead.listPaidPayoutsSince({ account: acct, createdAfter: failed.created });
-      const later = paid.find((p) => p.id !== payoutId);
-      if (later) {
-        recoveredBy = later.id;
-        tracker.record('later payout paid', later.id);
-        await notifying.notify({ kind: 'connect.payout.recovered', recipient: operator, workflowId, idempotencyKey: idempotencyKeyFor(workflowId, 'recovered'), data: { ...data, recoveredBy: later.id } });
-        return end('recovered', `Payout ${later.id} was paid after ${payoutId} failed.`);
+    const applyEvents = (): void => {
+      for (let event = inbox.next(); event; event = inbox.next()) {
+        account ??= event.account;
+        tracker.applied(event.type);
+        tracker.record(`event ${event.type}`, event.id);
       }
-      if (!newExternalAccount) {
-        const added = (await stripeRead.listExternalAccounts({ account: acct })).find((e) => !known.has(e.id) && e.status !== 'errored');
-        if (added) {
-          newExternalAccount = added.id;
-          tracker.record('new external account', `${added.kind} ending ${added.last4 ?? '?'}`);
-          await notifying.notify({
-            kind: 'connect.payout.external_account_added',
-            recipient: failed.automatic ? recipient : operator,
-            workflowId,
-            idempotencyKey: idempotencyKeyFor(workflowId, 'external-account-added'),
-            // Automatic payouts pick the funds up on schedule; manual ones need the platform to pay out again.
-            data: { ...data, newExternalAccount: added.id, newExternalAccountLast4: added.last4, nextStep: failed.automatic ? 'next scheduled payout' : 'create a new payout' },
-          });
+    };
+    const end = (result: PayoutFailureOutcome, summary: string): PayoutFailureResult => {
+      outcome = result;
+      refresh();
+      tracker.step('ended', summary);
+      tracker.next(undefined);
+      tracker.status('completed');
+      return { payoutId, outcome: result, failureCode: payout?.failureCode ?? null, recoveredBy, newExternalAccount, remindersSent };
+    };
+
+    await condition(() => inbox.hasPending, '10 seconds'); // the starting event arrives with the start
+    applyEvents();
+    if (!account) {
+      throw ApplicationFailure.nonRetryable(`Payout ${payoutId} reached the Connect payout flow without event.account; only connected accounts' payouts are followed.`, 'connect.not_a_connected_account');
+    }
+    const acct = account;
+    // The event may be late or stale: read the payout as the account sees it now.
+    payout = await stripeRead.retrievePayout({ payoutId, account: acct });
+    refresh();
+    if (payout.status !== 'failed') return end('not_failed', `Payout ${payoutId} is ${payout.status}, not failed; nothing to follow.`);
+    const failed = payout;
+    const failedAt = Date.now();
+    const known = new Set((await stripeRead.listExternalAccounts({ account: acct })).map((e) => e.id));
+    const data = {
+      payoutId,
+      accountId: acct,
+      failureCode: failed.failureCode,
+      advice: payoutFailureAdvice[failed.failureCode ?? ''] ?? 'Check your payout details in your Stripe Dashboard.',
+      amount: failed.amount,
+      currency: failed.currency,
+      externalAccount: failed.destination,
+      automaticPayouts: failed.automatic,
+    };
+    const recipient = { role: 'account' as const, accountId: acct };
+    const operator = { role: 'operator' as const, accountId: acct };
+    await notifying.notify({ kind: 'connect.payout.failed', recipient, workflowId, idempotencyKey: idempotencyKeyFor(workflowId, 'failed'), data });
+    if (policy.notifyOperator) {
+      await notifying.notify({ kind: 'connect.payout.failed', recipient: operator, workflowId, idempotencyKey: idempotencyKeyFor(workflowId, 'failed-operator'), data });
+    }
+    tracker.record(`told ${acct} payout failed`, failed.failureCode ?? 'no failure code');
+    tracker.status('waiting');
+
+    // Checks on a fixed grid from the failure, so they do not drift with activity time.
+    let checks = 0;
+    for (let nextCheck = failedAt + policy.checkEveryHours * HOUR; ; ) {
+      refresh();
+      const reminderDay = newExternalAccount ? undefined : policy.remindAfterDays[remindersSent];
+      const remindAt = reminderDay !== undefined ? failedAt + reminderDay * DAY : Infinity;
+      const escalateAt = escalated ? Infinity : failedAt + policy.escalateAfterDays * DAY;
+      const giveUpAt = failedAt + policy.giveUpAfterDays * DAY;
+      const at = Math.min(nextCheck, remindAt, escalateAt, giveUpAt);
+      const waitingFor = newExternalAccount ? 'waiting_for_payout' : 'waiting_for_external_account';
+      tracker.next(at === giveUpAt ? 'stop following' : at === escalateAt ? 'tell the operator' : at === remindAt ? 'remind the account' : 'look for a new external account or a paid payout', at);
+      tracker.step(waitingFor, newExternalAccount ? `New external account ${newExternalAccount}; waiting for a paid payout` : `Waiting for ${acct} to add an external account`);
+      if (await condition(() => inbox.hasPending, Math.max(0, at - Date.now()))) {
+        applyEvents(); // redeliveries and stale payout.paid: nothing changes the failure
+        continue;
+      }
+      if (Date.now() >= nextCheck) {
+        checks++;
+        nextCheck = failedAt + (checks + 1) * policy.checkEveryHours * HOUR;
+        const paid = await stripeRead.listPaidPayoutsSince({ account: acct, createdAfter: failed.created });
+        const later = paid.find((p) => p.id !== payoutId);
+        if (later) {
+          recoveredBy = later.id;
+          tracker.record('later payout paid', later.id);
+          await notifying.notify({ kind: 'connect.payout.recovered', recipient: operator, workflowId, idempotencyKey: idempotencyKeyFor(workflowId, 'recovered'), data: { ...data, recoveredBy: later.id } });
+          return end('recovered', `Payout ${later.id} was paid after ${payoutId} failed.`);
         }
+        if (!newExternalAccount) {
+          const added = (await stripeRead.listExternalAccounts({ account: acct })).find((e) => !known.has(e.id) && e.status !== 'errored');
+          if (added) {
+            newExternalAccount = added.id;
+            tracker.record('new external account', `${added.kind} ending ${added.last4 ?? '?'}`);
+            await notifying.notify({
+              kind: 'connect.payout.external_account_added',
+              recipient: failed.automatic ? recipient : operator,
+              workflowId,
+              idempotencyKey: idempotencyKeyFor(workflowId, 'external-account-added'),
+              // Automatic payouts pick the funds up on schedule; manual ones need the platform to pay out again.
+              data: { ...data, newExternalAccount: added.id, newExternalAccountLast4: added.last4, nextStep: failed.automatic ? 'next scheduled payout' : 'create a new payout' },
+            });
+          }
+        }
+        continue;
       }
-      continue;
+      if (Date.now() >= giveUpAt) {
+        await notifying.notify({ kind: 'connect.payout.unresolved', recipient: operator, workflowId, idempotencyKey: idempotencyKeyFor(workflowId, 'unresolved'), data: { ...data, newExternalAccount } });
+        return end('unresolved', `No paid payout for ${acct} within ${policy.giveUpAfterDays} days of ${payoutId} failing.`);
+      }
+      if (Date.now() >= escalateAt) {
+        escalated = true;
+        await notifying.notify({ kind: 'connect.payout.escalated', recipient: operator, workflowId, idempotencyKey: idempotencyKeyFor(workflowId, 'escalated'), data: { ...data, newExternalAccount } });
+        tracker.record('escalated to operator');
+        continue;
+      }
+      remindersSent++;
+      await notifying.notify({ kind: 'connect.payout.reminder', recipient, workflowId, idempotencyKey: idempotencyKeyFor(workflowId, `reminder-${remindersSent}`), data });
+      tracker.record('reminded account', `reminder ${remindersSent}`);
     }
-    if (Date.now() >= giveUpAt) {
-      await notifying.notify({ kind: 'connect.payout.unresolved', recipient: operator, workflowId, idempotencyKey: idempotencyKeyFor(workflowId, 'unresolved'), data: { ...data, newExternalAccount } });
-      return end('unresolved', `No paid payout for ${acct} within ${policy.giveUpAfterDays} days of ${payoutId} failing.`);
-    }
-    if (Date.now() >= escalateAt) {
-      escalated = true;
-      await notifying.notify({ kind: 'connect.payout.escalated', recipient: operator, workflowId, idempotencyKey: idempotencyKeyFor(workflowId, 'escalated'), data: { ...data, newExternalAccount } });
-      tracker.record('escalated to operator');
-      continue;
-    }
-    remindersSent++;
-    await notifying.notify({ kind: 'connect.payout.reminder', recipient, workflowId, idempotencyKey: idempotencyKeyFor(workflowId, `reminder-${remindersSent}`), data });
-    tracker.record('reminded account', `reminder ${remindersSent}`);
-  }
+  });
 }

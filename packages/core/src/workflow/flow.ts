@@ -1,4 +1,4 @@
-import { setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ContinueAsNew, isCancellation, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { stateQuery, type FlowState } from './events.js';
 import type { EventInbox } from './inbox.js';
 import { FlowStatusKey, StripeEventTypeKey, type FlowStatus } from './search-attributes.js';
@@ -53,6 +53,27 @@ export class FlowTracker<S extends string, D extends Record<string, unknown>> {
   /** Call after applying an event: keeps `StripeEventType` on the latest applied type. */
   applied(eventType: string): void {
     upsertSearchAttributes([{ key: StripeEventTypeKey, value: eventType }]);
+  }
+
+  /**
+   * Run the flow's body. Whatever makes it fail (a Stripe refusal, a bug), the flow ends in its
+   * failure state visibly: `state.status` and the `FlowStatus` search attribute say `failed`, and
+   * the current details say why. Continue-as-new and cancellation pass through untouched.
+   */
+  async run<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (error) {
+      if (error instanceof ContinueAsNew || isCancellation(error)) throw error;
+      if (this.state.status !== 'failed') {
+        const reason = error instanceof ActivityFailure ? (error.cause?.message ?? error.message) : error instanceof Error ? error.message : String(error);
+        this.record(`failed while ${this.state.step}`, reason);
+        setCurrentDetails(`Failed while ${this.state.step}: ${reason}`);
+        this.next(undefined);
+        this.status('failed');
+      }
+      throw error;
+    }
   }
 
   snapshot(): FlowState<S, D> {
