@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, parseEncryptionKeys, payloadFromJson, payloadToJson, temporalConfigSchema } from '@stripe-flows/core';
+import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, parseEncryptionKeys, payloadFromJson, payloadToJson, temporalConfigSchema } from '../src/index.js';
 
 const keyText = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
 const event = { id: 'evt_1', object: { email: 'jenny.rosen@example.com', name: 'Jenny Rosen', amount_due: 424_242 } };

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { AesGcmPayloadCodec, parseEncryptionKeys, payloadToJson } from '@stripe-flows/core';
-import { codecConfigSchema, createCodecApp } from '@stripe-flows/receiver';
+import { codecConfigSchema, createCodecApp } from '../src/index.js';
 
 const TOKEN = randomBytes(24).toString('hex');
 const UI = 'http://127.0.0.1:8233';

@@ -1,8 +1,8 @@
 // Payments-side routes flows touch: refunds (never more than the charge has left), payment
-// method attach/detach, and the events list (`type` with wildcards, `types[]`).
-import { checkRefs, filterByParams, listResponse, render } from './crud.js';
+// method attach/detach. (The events list lives in events.ts.)
+import { checkRefs, render } from './crud.js';
 import { invalidParam, invalidState, missingParam, missingReference } from './errors.js';
-import { arrayParam, boolParam, intParam, stringParam } from './form.js';
+import { boolParam, intParam, stringParam } from './form.js';
 import { mergeMetadata } from './merge.js';
 import { pathParam, route, type Route } from './router.js';
 import { idOf } from './store.js';
@@ -57,15 +57,6 @@ export function paymentRoutes(): Route[] {
       if (!method.customer) throw invalidState(`The payment method ${method.id} is not attached to a customer.`);
       method.customer = null;
       return render(ctx, 'payment_method', method);
-    }),
-    route('GET', '/v1/events', (ctx) => {
-      const single = stringParam(ctx.params.type);
-      const many = (arrayParam(ctx.params.types) ?? []).filter((t): t is string => typeof t === 'string');
-      const patterns = [...(single ? [single] : []), ...many];
-      const matches = (type: unknown) =>
-        patterns.length === 0 || patterns.some((p) => (p.endsWith('*') ? String(type).startsWith(p.slice(0, -1)) : type === p));
-      const events = filterByParams('event', ctx.store.list('event', ctx.account), ctx.params).filter((e) => matches(e.type));
-      return listResponse(ctx, 'event', events, '/v1/events');
     }),
   ];
 }

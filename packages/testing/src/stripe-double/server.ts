@@ -10,6 +10,7 @@ import { FaultBook, describeFault } from './faults.js';
 import { findFixturesPath, loadFixtures } from './fixtures.js';
 import { connectRoutes } from './connect.js';
 import { customerRoutes } from './customers.js';
+import { eventRoutes } from './events.js';
 import { decodeForm } from './form.js';
 import { IdempotencyCache, fingerprint } from './idempotency.js';
 import { invoiceRoutes, normalizeInvoice } from './invoices.js';
@@ -32,6 +33,7 @@ const ROUTES: readonly Route[] = [
   ...connectRoutes(),
   ...paymentRoutes(),
   ...customerRoutes(),
+  ...eventRoutes(),
   ...meterRoutes(),
   ...crudRoutes(),
 ];
