@@ -20,13 +20,15 @@ export interface CodecAppOptions {
   logger: Logger;
 }
 
+// proto3 JSON leaves an empty repeated field out: `{}` is a request with no payloads (the
+// Temporal CLI sends it for a query without arguments).
 const payloadsBody = z.object({
   payloads: z.array(
     z.object({
       metadata: z.record(z.string(), z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64')).optional(),
       data: z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64').optional(),
     }),
-  ),
+  ).default([]),
 });
 
 /**

@@ -43,6 +43,12 @@ describe('codec endpoint', () => {
     expect(decoded.payloads).toEqual([plain]);
   });
 
+  it('takes {} as no payloads, as proto3 JSON writes an empty list (the Temporal CLI sends it)', async () => {
+    const empty = await post('/codec/decode', {});
+    expect(empty.status).toBe(200);
+    expect(await empty.json()).toEqual({ payloads: [] });
+  });
+
   it('answers 401 without a token or with a wrong one, 403 for another namespace', async () => {
     const body = { payloads: [] };
     const none = await post('/codec/decode', body, { 'content-type': 'application/json' });
