@@ -3,12 +3,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { quarantineWorkflowsPath } from '@stripe-flows/core';
+import { quarantineWorkflowsPath, reconcileWorkflowsPath } from '@stripe-flows/core';
 import { builtInDomains } from './domains.js';
 
 const outDir = join(dirname(fileURLToPath(import.meta.url)), 'bundles');
 await mkdir(outDir, { recursive: true });
-const targets = [...builtInDomains.map((d) => [d.name, d.workflowsPath] as const), ['quarantine', quarantineWorkflowsPath] as const];
+const targets = [
+  ...builtInDomains.map((d) => [d.name, d.workflowsPath] as const),
+  ['quarantine', quarantineWorkflowsPath] as const,
+  ['reconcile', reconcileWorkflowsPath] as const,
+];
 const quiet = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
 for (const [name, workflowsPath] of targets) {
   const { code } = await bundleWorkflowCode({ workflowsPath, logger: quiet });

@@ -10,11 +10,13 @@ import {
   createWebhookNotifier,
   QUARANTINE_TASK_QUEUE,
   quarantineWorkflowsPath,
+  reconcileWorkflowsPath,
   taskQueueFor,
   type DomainDefinition,
   type Notifier,
 } from '@stripe-flows/core';
 import type { WorkerConfig } from './config.js';
+import { createReconcileWorker, type ReconcileWorkerOptions } from './reconcile.js';
 
 /** What every domain's activities get: a Stripe client and the notifier. */
 export interface ActivityDeps {
@@ -23,9 +25,13 @@ export interface ActivityDeps {
 }
 
 /** stripe-node for the configured key, or pointed at the local Stripe API double without one. */
-export function createStripeClient(config: Pick<WorkerConfig, 'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE'> & { STRIPE_TIMEOUT_MS?: number }): Stripe {
-  // Temporal retries activities (with the same idempotency key); stripe-node should not stack retries on top.
-  const common = { maxNetworkRetries: 0, timeout: config.STRIPE_TIMEOUT_MS ?? 20_000, appInfo: { name: 'stripe-flows' } } as const;
+export function createStripeClient(
+  config: Pick<WorkerConfig, 'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE'> & { STRIPE_TIMEOUT_MS?: number },
+  options: { maxNetworkRetries?: number } = {},
+): Stripe {
+  // Temporal retries activities (with the same idempotency key); stripe-node should not stack
+  // retries on top. Only readers that page through lists (replay) ask for a few of their own.
+  const common = { maxNetworkRetries: options.maxNetworkRetries ?? 0, timeout: config.STRIPE_TIMEOUT_MS ?? 20_000, appInfo: { name: 'stripe-flows' } } as const;
   if (config.STRIPE_SECRET_KEY) return new Stripe(config.STRIPE_SECRET_KEY, common);
   const base = new URL(config.STRIPE_API_BASE);
   return new Stripe('sk_test_stripe_flows_double', {
@@ -43,8 +49,9 @@ export function createNotifier(config: Pick<WorkerConfig, 'NOTIFY_WEBHOOK_URL' |
 }
 
 /**
- * One Worker per enabled domain, each on `stripe-flows.<domain>`, plus the quarantine worker.
- * Uses a prebuilt bundle from `bundleDir` when there is one (production), else bundles at start.
+ * One Worker per enabled domain, each on `stripe-flows.<domain>`, plus the quarantine worker, and
+ * the reconcile worker when `reconcile` is given. Uses a prebuilt bundle from `bundleDir` when
+ * there is one (production), else bundles at start.
  */
 export async function createDomainWorkers(options: {
   connection: NativeConnection;
@@ -55,6 +62,8 @@ export async function createDomainWorkers(options: {
   maxCachedWorkflows?: number;
   /** Payload codec (encryption) and failure converter; see `dataConverterFor` in core. */
   dataConverter?: WorkerOptions['dataConverter'];
+  /** Run the reconcile worker (task queue `stripe-flows.reconcile`) with these dependencies. */
+  reconcile?: ReconcileWorkerOptions;
 }): Promise<Worker[]> {
   const base = {
     connection: options.connection,
@@ -77,5 +86,6 @@ export async function createDomainWorkers(options: {
     ),
   );
   workers.push(await Worker.create({ ...base, taskQueue: QUARANTINE_TASK_QUEUE, ...code('quarantine', quarantineWorkflowsPath) }));
+  if (options.reconcile) workers.push(await createReconcileWorker(base, code('reconcile', reconcileWorkflowsPath), options.domains, options.reconcile));
   return workers;
 }

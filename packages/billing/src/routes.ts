@@ -1,4 +1,4 @@
-import { defineRoute } from '@stripe-flows/core';
+import { defineRoute, formatAmount } from '@stripe-flows/core';
 import { invoiceEventProjection, invoiceProjection, trialSubscriptionProjection, usageAlertTriggeredProjection } from './schemas.js';
 import { defaultAssemblyPolicy, type AssemblyPolicy } from './workflows/assembly-policy.js';
 import type { DunningPolicy } from './workflows/dunning-policy.js';
@@ -7,6 +7,11 @@ import type { UsageAlertPolicy } from './workflows/usage-alert-policy.js';
 
 function customerOf(object: { customer: string | { id: string } | null }): string | null {
   return typeof object.customer === 'string' ? object.customer : (object.customer?.id ?? null);
+}
+
+/** `invoice in_1 for cus_1 (42.00 USD due)`: an invoice as operators read it in Temporal UI. */
+function owedOn(invoice: { id?: string; customer: string | { id: string } | null; amount_remaining: number; currency: string }): string {
+  return `invoice ${invoice.id ?? '(no id)'} for ${customerOf(invoice) ?? 'no customer'} (${formatAmount(invoice.amount_remaining, invoice.currency)} due)`;
 }
 
 /** Billing routes; `policies` become the start input of the flows they start. */
@@ -29,7 +34,7 @@ export function billingRoutes(
       objectId: (e) => e.data.object.id,
       searchIds: (e) => ({ customerId: customerOf(e.data.object) }),
       input,
-      summary: (e) => `Dunning for invoice ${e.data.object.id} (${e.data.object.amount_due} ${e.data.object.currency})`,
+      summary: (e) => `Dunning of ${owedOn(e.data.object)}: payment attempt ${e.data.object.attempt_count} failed`,
     }),
     defineRoute({
       ...dunning,
@@ -38,7 +43,7 @@ export function billingRoutes(
       objectId: (e) => e.data.object.id,
       searchIds: (e) => ({ customerId: customerOf(e.data.object) }),
       input,
-      summary: (e) => `Dunning for invoice ${e.data.object.id} (authentication required)`,
+      summary: (e) => `Dunning of ${owedOn(e.data.object)}: the customer must authenticate the payment`,
     }),
     // Endings only matter to a running dunning flow.
     defineRoute({ ...dunning, eventType: 'invoice.paid', mode: 'signal', objectId: (e) => e.data.object.id }),
@@ -68,7 +73,7 @@ function assemblyRoutes(policy: Partial<AssemblyPolicy> | undefined) {
       condition: `only draft invoices with billing_reason ${reasons.join(' or ')}`,
       searchIds: (e) => ({ customerId: customerOf(e.data.object) }),
       input: () => (policy ? { policy } : {}),
-      summary: (e) => `Assembly of draft invoice ${e.data.object.id} (${e.data.object.billing_reason ?? 'unknown reason'})`,
+      summary: (e) => `Assembly of draft invoice ${e.data.object.id} for ${customerOf(e.data.object) ?? 'no customer'} (${e.data.object.billing_reason ?? 'unknown reason'})`,
     }),
     defineRoute({ ...assembly, eventType: 'invoice.finalized', mode: 'signal', objectId: (e) => e.data.object.id }),
     defineRoute({ ...assembly, eventType: 'invoice.deleted', mode: 'signal', objectId: (e) => e.data.object.id }),
@@ -114,7 +119,7 @@ export function alertsTrialsRoutes(policies: { usageAlert?: Partial<UsageAlertPo
       searchIds: (e) => ({ customerId: customerOf(e.data.object) }),
       input: () => (policies.trialEnding ? { policy: policies.trialEnding } : {}),
       summary: (e) =>
-        `Trial of ${e.data.object.id} ends ${e.data.object.trial_end ? new Date(e.data.object.trial_end * 1000).toISOString() : '(no trial end)'}`,
+        `Trial of ${e.data.object.id} for ${customerOf(e.data.object) ?? 'no customer'} ends ${e.data.object.trial_end ? new Date(e.data.object.trial_end * 1000).toISOString() : '(no trial end)'}`,
     }),
     // A payment method added, the trial moved or ended, or a cancellation: only matter to a running flow.
     defineRoute({ ...trial, eventType: 'customer.subscription.updated', mode: 'signal', objectId: (e) => e.data.object.id }),

@@ -102,7 +102,7 @@ describe('customer.subscription.* → billing.trial (remindTrialEnding)', () => 
       missingPaymentMethodBehavior: 'create_invoice',
     });
     expect(view.searchIds).toEqual({ customerId: subscription.customer });
-    expect(view.summary).toBe(`Trial of ${subscription.id} ends ${new Date(subscription.trial_end * 1000).toISOString()}`);
+    expect(view.summary).toBe(`Trial of ${subscription.id} for ${subscription.customer} ends ${new Date(subscription.trial_end * 1000).toISOString()}`);
   });
 
   it('tells a subscription default payment method or source apart from none, never carrying its id', () => {

@@ -6,6 +6,9 @@ import { CliError, type Command } from './command.js';
 import { loadCliConfig } from './config.js';
 import { runDev } from './dev.js';
 import { routesMarkdown, writeReadmeRoutes } from './routes.js';
+import { endpoints } from './commands/endpoints.js';
+import { trigger } from './commands/trigger.js';
+import { replay } from './commands/replay.js';
 
 const dev: Command = {
   name: 'dev',
@@ -36,7 +39,7 @@ Prints the table of Stripe event types and the flows they reach.
 };
 
 /** Every subcommand, in the order `stripe-flows help` lists them. */
-const commands: Command[] = [dev, routes];
+const commands: Command[] = [dev, trigger, replay, routes, endpoints];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

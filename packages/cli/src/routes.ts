@@ -3,13 +3,16 @@ import { join } from 'node:path';
 import { projectRoot } from '@stripe-flows/testing';
 import { RouteRegistry, type DomainDefinition } from '@stripe-flows/core';
 
-/** The route table as Markdown (the README's table is generated from this). */
+/**
+ * The route table as Markdown (the README's table is generated from this). Endpoint: the webhook
+ * endpoint the type arrives on (`platform`, or `connect` for connected accounts' events).
+ */
 export function routesMarkdown(domains: ReadonlyArray<Pick<DomainDefinition, 'name' | 'routes'>>): string {
   const rows = new RouteRegistry(domains).table();
   const lines = [
-    '| Stripe event type | Flow | Workflow | Workflow id | Delivery |',
-    '|---|---|---|---|---|',
-    ...rows.map((r) => `| \`${r.eventType}\` | ${r.domain}.${r.flow} | \`${r.workflowType}\` | \`${r.domain}.${r.flow}:<object id>\` | ${r.mode === 'start' ? 'starts or joins the flow' : 'signals a running flow (else ignored)'}${r.condition ? `, ${r.condition}` : ''} |`),
+    '| Stripe event type | Endpoint | Flow | Workflow | Workflow id | Delivery |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| \`${r.eventType}\` | ${r.endpoints.join(', ')} | ${r.domain}.${r.flow} | \`${r.workflowType}\` | \`${r.domain}.${r.flow}:<object id>\` | ${r.mode === 'start' ? 'starts or joins the flow' : 'signals a running flow (else ignored)'}${r.condition ? `, ${r.condition}` : ''} |`),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -12,7 +12,7 @@ describe('stripe-flows', () => {
   const listed = [...cli('help').stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
 
   it('lists its commands', () => {
-    expect(listed).toEqual(expect.arrayContaining(['dev', 'routes']));
+    expect(listed).toEqual(expect.arrayContaining(['dev', 'trigger', 'routes', 'endpoints']));
   });
 
   it('answers --help on every command with that command\'s usage', () => {

@@ -1,4 +1,4 @@
-import { defineRoute } from '@stripe-flows/core';
+import { defineRoute, formatAmount } from '@stripe-flows/core';
 import {
   accountProjection,
   applicationProjection,
@@ -20,6 +20,8 @@ export interface ConnectPolicies {
 }
 
 const idOf = (ref: string | { id: string } | null | undefined): string | null => (typeof ref === 'string' ? ref : (ref?.id ?? null));
+/** The object when Stripe sent it expanded; null when only its id came. */
+const expanded = <T extends object>(ref: string | T | null | undefined): T | null => (ref && typeof ref === 'object' ? ref : null);
 
 /** Connect routes; `policies` become the start input of the flows they start. */
 export function connectRoutes(policies: ConnectPolicies = {}) {
@@ -28,7 +30,8 @@ export function connectRoutes(policies: ConnectPolicies = {}) {
 
 /** Onboarding, one flow per connected account. Connect events carry the account as `event.account`. */
 function onboardingRoutes(policy: Partial<OnboardingPolicy> | undefined) {
-  const onboarding = { flow: 'onboarding', workflowType: 'onboardConnectedAccount' } as const;
+  // Connected accounts' own events: they arrive on the Connect endpoint only.
+  const onboarding = { flow: 'onboarding', workflowType: 'onboardConnectedAccount', endpoints: ['connect'] } as const;
   const input = () => (policy ? { policy } : {});
   return [
     defineRoute({
@@ -40,7 +43,7 @@ function onboardingRoutes(policy: Partial<OnboardingPolicy> | undefined) {
       objectId: (e) => e.data.object.id,
       searchIds: (e) => ({ accountId: e.data.object.id }),
       input,
-      summary: (e) => `Onboarding of ${e.data.object.id}`,
+      summary: (e) => `Connect onboarding of ${e.data.object.id}`,
     }),
     defineRoute({
       ...onboarding,
@@ -51,7 +54,7 @@ function onboardingRoutes(policy: Partial<OnboardingPolicy> | undefined) {
       objectId: (e) => e.account ?? idOf(e.data.object.account),
       searchIds: (e) => ({ accountId: e.account ?? idOf(e.data.object.account) }),
       input,
-      summary: (e) => `Onboarding of ${e.account ?? idOf(e.data.object.account) ?? 'unknown account'}`,
+      summary: (e) => `Connect onboarding of ${e.account ?? idOf(e.data.object.account) ?? 'unknown account'}`,
     }),
     defineRoute({
       ...onboarding,
@@ -73,10 +76,14 @@ function reversalRoutes(policy: Partial<ReversalPolicy> | undefined) {
   const input = () => (policy ? { policy } : {});
   const feesOnDirect = policy?.refundApplicationFeeOnDirectCharges ?? defaultReversalPolicy.refundApplicationFeeOnDirectCharges;
   const reverseLost = (policy?.onDisputeLost ?? defaultReversalPolicy.onDisputeLost) === 'reverse';
+  // Destination charges and transfer groups live on the platform; a direct charge (its refunds and
+  // disputes) lives on the connected account, so it arrives on the Connect endpoint.
+  const endpoints = feesOnDirect ? (['platform', 'connect'] as const) : (['platform'] as const);
   return [
     defineRoute({
       ...reversal,
       eventType: 'charge.refunded',
+      endpoints,
       mode: 'start',
       projection: chargeProjection,
       objectId: (e) => e.data.object.id,
@@ -89,13 +96,18 @@ function reversalRoutes(policy: Partial<ReversalPolicy> | undefined) {
         return charge.transfer || charge.transfer_data?.destination || charge.transfer_group ? true : 'charge funded no transfer (no transfer_data, transfer or transfer_group)';
       },
       condition: `charges that funded a transfer (destination charge or transfer_group)${feesOnDirect ? ', and direct charges with an application fee' : ''}`,
-      searchIds: (e) => ({ accountId: e.account ?? idOf(e.data.object.transfer_data?.destination) }),
+      searchIds: (e) => ({
+        customerId: idOf(e.data.object.customer),
+        accountId: e.account ?? idOf(e.data.object.transfer_data?.destination) ?? idOf(expanded(e.data.object.transfer)?.destination),
+      }),
       input,
-      summary: (e) => `Transfer reversal for refunds of ${e.data.object.id}`,
+      summary: (e) =>
+        `Transfer reversal for ${e.data.object.id}: ${formatAmount(e.data.object.amount_refunded, e.data.object.currency)} of ${formatAmount(e.data.object.amount, e.data.object.currency)} refunded`,
     }),
     defineRoute({
       ...reversal,
       eventType: 'charge.refund.updated',
+      endpoints,
       mode: 'signal',
       projection: refundProjection,
       // A pending refund that succeeded later: the flow is about its charge.
@@ -104,6 +116,7 @@ function reversalRoutes(policy: Partial<ReversalPolicy> | undefined) {
     defineRoute({
       ...reversal,
       eventType: 'charge.dispute.closed',
+      endpoints,
       mode: 'start',
       projection: disputeProjection,
       objectId: (e) => idOf(e.data.object.charge),
@@ -114,16 +127,22 @@ function reversalRoutes(policy: Partial<ReversalPolicy> | undefined) {
             ? true
             : 'lost disputes are not reversed (policy onDisputeLost: none)',
       condition: reverseLost ? 'only lost disputes' : 'never (policy onDisputeLost: none)',
-      searchIds: (e) => ({ accountId: e.account ?? null }),
+      // The charge's customer and destination are known only when Stripe sent the charge expanded.
+      searchIds: (e) => ({
+        customerId: idOf(expanded(e.data.object.charge)?.customer),
+        accountId: e.account ?? idOf(expanded(e.data.object.charge)?.transfer_data?.destination),
+      }),
       input,
-      summary: (e) => `Transfer reversal for lost dispute ${e.data.object.id} on ${idOf(e.data.object.charge) ?? 'unknown charge'}`,
+      summary: (e) =>
+        `Transfer reversal for ${idOf(e.data.object.charge) ?? 'unknown charge'}: dispute ${e.data.object.id} lost (${formatAmount(e.data.object.amount, e.data.object.currency)})`,
     }),
   ];
 }
 
 /** Payout failure, one flow per payout of a connected account. */
 function payoutRoutes(policy: Partial<PayoutFailurePolicy> | undefined) {
-  const payout = { flow: 'payout', workflowType: 'followPayoutFailure', projection: payoutProjection } as const;
+  // Connected accounts' payouts: the Connect endpoint (the platform's own payouts are not followed).
+  const payout = { flow: 'payout', workflowType: 'followPayoutFailure', projection: payoutProjection, endpoints: ['connect'] } as const;
   return [
     defineRoute({
       ...payout,
@@ -134,7 +153,7 @@ function payoutRoutes(policy: Partial<PayoutFailurePolicy> | undefined) {
       condition: "connected accounts' payouts only (event.account set)",
       searchIds: (e) => ({ accountId: e.account ?? null }),
       input: () => (policy ? { policy } : {}),
-      summary: (e) => `Failed payout ${e.data.object.id} of ${e.account ?? 'platform'} (${e.data.object.failure_code ?? 'no code'})`,
+      summary: (e) => `Failed payout ${e.data.object.id} of ${e.account ?? 'the platform'}: ${formatAmount(e.data.object.amount, e.data.object.currency)} (${e.data.object.failure_code ?? 'no failure code'})`,
     }),
     // Only meaningful to a running flow: a paid event older than the failure is stale there.
     defineRoute({ ...payout, eventType: 'payout.paid', mode: 'signal', objectId: (e) => e.data.object.id }),

@@ -91,11 +91,30 @@ describe('connect routes', () => {
     expect(dispatch('charge.dispute.closed', { object: { status: 'lost' } }, connectRoutes({ reversal: { onDisputeLost: 'none' } })).applies).toMatch(/onDisputeLost: none/);
   });
 
+  it('subscribes the Connect endpoint to connected accounts\' events and the platform endpoint to platform charges', () => {
+    const registry = new RouteRegistry([connect]);
+    expect(registry.eventTypesFor('connect')).toEqual(['account.application.deauthorized', 'account.updated', 'capability.updated', 'payout.failed', 'payout.paid']);
+    expect(registry.eventTypesFor('platform')).toEqual(['charge.dispute.closed', 'charge.refund.updated', 'charge.refunded']);
+    // Direct charges live on the connected account: with fee refunds on, their events come over Connect too.
+    const withDirect = new RouteRegistry([createConnectDomain({ reversal: { refundApplicationFeeOnDirectCharges: true } })]);
+    expect(withDirect.eventTypesFor('connect')).toEqual(expect.arrayContaining(['charge.dispute.closed', 'charge.refund.updated', 'charge.refunded']));
+    expect(withDirect.eventTypesFor('platform')).toEqual(['charge.dispute.closed', 'charge.refund.updated', 'charge.refunded']);
+  });
+
   it("payout.failed starts a flow for connected accounts' payouts only", () => {
     const out = dispatch('payout.failed', { account: 'acct_po1', object: { status: 'failed', failure_code: 'account_closed' } });
     expect(out).toMatchObject({ workflowId: 'connect.payout:po_1Pgc79B7WZ01zgkWu1KToYf4', applies: true, projection: { failureCode: 'account_closed', destination: 'ba_1Pgc79B7WZ01zgkWoU5vBiXt' } });
     expect(dispatch('payout.failed', { object: { status: 'failed' } }).applies).toMatch(/platform payout/);
     expect(dispatch('payout.paid', { account: 'acct_po1', object: { status: 'paid' } })).toMatchObject({ mode: 'signal', workflowId: 'connect.payout:po_1Pgc79B7WZ01zgkWu1KToYf4' });
+  });
+
+  it('reversals are findable by customer and connected account, from a dispute too when Stripe expanded its charge', () => {
+    const refunded = dispatch('charge.refunded', { object: { id: 'ch_find1', customer: 'cus_find1', transfer_data: { destination: 'acct_find1' } } });
+    expect(refunded.searchIds).toEqual({ customerId: 'cus_find1', accountId: 'acct_find1' });
+    const charge = { id: 'ch_find2', object: 'charge', customer: { id: 'cus_find2', object: 'customer' }, transfer_data: { destination: 'acct_find2' } };
+    expect(dispatch('charge.dispute.closed', { object: { status: 'lost', charge } })).toMatchObject({ workflowId: 'connect.reversal:ch_find2', searchIds: { customerId: 'cus_find2', accountId: 'acct_find2' } });
+    // As Stripe usually sends it (the charge's id only), a platform dispute names no account.
+    expect(dispatch('charge.dispute.closed', { object: { status: 'lost' } }).searchIds).toEqual({ customerId: null, accountId: null });
   });
 
   it('policy overrides become the start input of the flows they start', () => {

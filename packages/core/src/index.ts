@@ -17,3 +17,5 @@ import { fileURLToPath } from 'node:url';
 /** Path of the quarantine workflow module, for the worker that runs it. */
 export const quarantineWorkflowsPath = fileURLToPath(new URL('./workflow/quarantine-entry.js', import.meta.url));
 export * from './redact.js';
+export * from './money.js';
+export * from './replay.js';

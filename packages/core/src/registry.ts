@@ -1,4 +1,4 @@
-import type { AnyRoute, DomainDefinition } from './routes.js';
+import type { AnyRoute, DomainDefinition, WebhookEndpointKind } from './routes.js';
 
 /** A route together with the domain it belongs to. */
 export interface RegisteredRoute {
@@ -36,8 +36,24 @@ export class RouteRegistry {
     return [...this.byType.keys()].sort();
   }
 
-  /** Flat table for docs and the CLI: event type → domain.flow (mode). */
-  table(): Array<{ eventType: string; domain: string; flow: string; workflowType: string; mode: 'start' | 'signal'; condition?: string }> {
+  /**
+   * Event types routed to a webhook endpoint kind, sorted: what that endpoint's `enabled_events`
+   * must list. A route without `endpoints` arrives on the platform endpoint.
+   */
+  eventTypesFor(endpoint: WebhookEndpointKind): string[] {
+    return this.eventTypes().filter((type) => this.routesFor(type).some(({ route }) => endpointsOf(route).includes(endpoint)));
+  }
+
+  /** Flat table for docs and the CLI: event type → domain.flow (mode), and the endpoints it arrives on. */
+  table(): Array<{
+    eventType: string;
+    domain: string;
+    flow: string;
+    workflowType: string;
+    mode: 'start' | 'signal';
+    endpoints: WebhookEndpointKind[];
+    condition?: string;
+  }> {
     return this.eventTypes().flatMap((eventType) =>
       this.routesFor(eventType).map(({ domain, route }) => ({
         eventType,
@@ -45,10 +61,16 @@ export class RouteRegistry {
         flow: route.flow,
         workflowType: route.workflowType,
         mode: route.mode,
+        endpoints: endpointsOf(route),
         ...(route.condition ? { condition: route.condition } : {}),
       })),
     );
   }
+}
+
+/** The endpoints a route's event type arrives on (platform unless the route says otherwise). */
+export function endpointsOf(route: Pick<AnyRoute, 'endpoints'>): WebhookEndpointKind[] {
+  return route.endpoints && route.endpoints.length > 0 ? [...route.endpoints] : ['platform'];
 }
 
 /**

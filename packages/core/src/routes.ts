@@ -7,6 +7,12 @@ export type StripeEventType = Stripe.Event['type'];
 /** The typed event for a type: a route for `invoice.payment_failed` gets an invoice. */
 export type StripeEventOf<T extends StripeEventType> = Extract<Stripe.Event, { type: T }>;
 
+/**
+ * Which Stripe webhook endpoint delivers an event type: the platform's own endpoint, or the
+ * Connect endpoint (created with `connect=true`), which carries events from connected accounts.
+ */
+export type WebhookEndpointKind = 'platform' | 'connect';
+
 /** Ids a flow is findable by in Temporal UI, beyond its own object id. */
 export interface RouteSearchIds {
   customerId?: string | null;
@@ -39,6 +45,12 @@ export interface Route<T extends StripeEventType = StripeEventType, P = unknown,
   when?(event: StripeEventOf<T>): true | string;
   /** What `when` checks, in words, for the route table. */
   condition?: string;
+  /**
+   * Endpoints this event type must arrive on for the route (default `['platform']`): `connect`
+   * for events of connected accounts (`event.account` set). `stripe-flows endpoints sync`
+   * subscribes each endpoint to the types routed to it.
+   */
+  endpoints?: ReadonlyArray<WebhookEndpointKind>;
   /** One-line summary shown in Temporal UI for a flow this route starts. */
   summary?(event: StripeEventOf<T>): string;
 }

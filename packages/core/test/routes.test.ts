@@ -43,6 +43,27 @@ describe('RouteRegistry', () => {
     expect(registry.eventTypes()).toEqual(['invoice.paid', 'invoice.payment_failed']);
   });
 
+  it('says which webhook endpoint each routed type arrives on (platform unless a route says otherwise)', () => {
+    const connectDomain = defineDomain({
+      name: 'connect',
+      workflowsPath: '/dev/null',
+      createActivities: () => ({}),
+      routes: [
+        defineRoute({ eventType: 'account.updated', flow: 'onboarding', workflowType: 'w', mode: 'start', projection, endpoints: ['connect'], objectId: (e) => e.data.object.id }),
+        defineRoute({ eventType: 'charge.refunded', flow: 'reversal', workflowType: 'w', mode: 'start', projection, endpoints: ['platform', 'connect'], objectId: (e) => e.data.object.id }),
+      ],
+    });
+    const registry = new RouteRegistry([domain, connectDomain]);
+    expect(registry.eventTypesFor('platform')).toEqual(['charge.refunded', 'invoice.paid', 'invoice.payment_failed']);
+    expect(registry.eventTypesFor('connect')).toEqual(['account.updated', 'charge.refunded']);
+    expect(registry.table().map((r) => `${r.eventType}: ${r.endpoints.join('+')}`)).toEqual([
+      'account.updated: connect',
+      'charge.refunded: platform+connect',
+      'invoice.paid: platform',
+      'invoice.payment_failed: platform',
+    ]);
+  });
+
   it('refuses a domain registered twice and bad names, with the reason', () => {
     expect(() => new RouteRegistry([domain, domain])).toThrow('Domain "billing" is registered twice.');
     expect(() => defineDomain({ ...domain, name: 'Billing!' })).toThrow(/Domain name "Billing!" is invalid/);

@@ -24,6 +24,8 @@ export class FlowTracker<S extends string, D extends Record<string, unknown>> {
       details: initial.details,
     };
     setHandler(stateQuery, () => this.snapshot());
+    // Until the flow's first step() says more, Temporal UI shows the step it starts in.
+    setCurrentDetails(describeStep(initial.step));
   }
 
   /** Move to a step; `summary` becomes the flow's current details in Temporal UI. */
@@ -85,4 +87,10 @@ export class FlowTracker<S extends string, D extends Record<string, unknown>> {
       },
     };
   }
+}
+
+/** `checking_invoice` → `Checking invoice`. */
+function describeStep(step: string): string {
+  const words = step.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }

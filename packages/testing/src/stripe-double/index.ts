@@ -6,3 +6,4 @@ export { ACCOUNT_LINK_TTL_SECONDS } from './connect.js';
 export { findFixturesPath } from './fixtures.js';
 export type { StripeErrorBody, StripeErrorType } from './errors.js';
 export type { StripeDoubleOptions, RecordedRequest, FaultRule, Fault } from './types.js';
+export { WEBHOOK_EVENT_TYPES, isWebhookEventType } from './event-types.js';

@@ -174,10 +174,21 @@ export const RESOURCES = {
       disputed: false, failure_code: null, failure_message: null,
     },
   },
+  // `data` replaces the fixture's (a plan.created): a seeded event carries exactly its own object.
   event: {
     prefix: 'evt',
     path: 'events',
     ops: ['retrieve'],
+    defaults: { data: null },
+  },
+  // Create and update are custom (webhook-endpoints.ts): the secret is shown once, on create.
+  webhook_endpoint: {
+    prefix: 'we',
+    path: 'webhook_endpoints',
+    ops: ['retrieve', 'delete', 'list'],
+    required: ['url', 'enabled_events'],
+    defaults: { api_version: null, application: null, description: null, status: 'enabled' },
+    noun: 'webhook endpoint',
   },
   price: {
     prefix: 'price',

@@ -21,6 +21,7 @@ import { isDoubleResource, RESOURCE_NAMES, type DoubleResource } from './resourc
 import { matchRoute, type HttpMethod, type Route } from './router.js';
 import { Store, newId } from './store.js';
 import { subscriptionRoutes } from './subscriptions.js';
+import { webhookEndpointRoutes } from './webhook-endpoints.js';
 import type { FaultRule, RecordedRequest, StripeDoubleOptions } from './types.js';
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -35,6 +36,7 @@ const ROUTES: readonly Route[] = [
   ...customerRoutes(),
   ...eventRoutes(),
   ...meterRoutes(),
+  ...webhookEndpointRoutes(),
   ...crudRoutes(),
 ];
 
