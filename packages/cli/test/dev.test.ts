@@ -1,60 +1,35 @@
 // The README's main job, as a user runs it: `stripe-flows dev` brings up Temporal (with its Web
 // UI), the Stripe API double, the worker and the receiver; a signed event starts a flow; Ctrl-C
 // stops everything; a restart on the same data file still has the flow.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { buildEvent, failedInvoice, signedHeaders } from '@stripe-flows/testing';
-import { dataConverterFor, parseEncryptionKeys, stateQuery } from '@stripe-flows/core';
-import { DEV_PAYLOAD_ENCRYPTION_KEYS, DEV_WEBHOOK_SECRET } from '../src/config.js';
+import { stateQuery } from '@stripe-flows/core';
+import { DEV_WEBHOOK_SECRET } from '../src/config.js';
+import { devClient, startDevStack, type DevStack } from './dev-stack.js';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'stripe-flows-dev-'));
 const ports = { RECEIVER_PORT: '14242', TEMPORAL_PORT: '17233', TEMPORAL_UI_PORT: '18233', STRIPE_DOUBLE_PORT: '22111', CODEC_PORT: '18234' };
-let child: ChildProcess | undefined;
+let stack: DevStack | undefined;
 
 afterAll(async () => {
-  // Ctrl-C first, so dev stops its own children (each in its own process group); SIGKILL if stuck.
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child?.once('exit', resolve));
-    child.kill('SIGINT');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
+  await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function startDev(): Promise<{ process: ChildProcess; output: () => string }> {
-  const { STRIPE_SECRET_KEY: _key, STRIPE_WEBHOOK_SECRETS: _secrets, TEMPORAL_ADDRESS: _address, PAYLOAD_ENCRYPTION_KEYS: _keys, CODEC_AUTH_TOKENS: _tokens, ...env } = process.env;
-  const proc = spawn(process.execPath, [main, 'dev'], { env: { ...env, ...ports, STRIPE_FLOWS_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child = proc;
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => void (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => void (out += d.toString()));
-  const deadline = Date.now() + 90_000;
-  while (!out.includes('Press Ctrl-C to stop everything.')) {
-    if (proc.exitCode !== null) throw new Error(`dev exited early (${proc.exitCode}):\n${out}`);
-    if (Date.now() > deadline) throw new Error(`dev did not come up in 90 s:\n${out}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { process: proc, output: () => out };
-}
-
-async function stopDev(proc: ChildProcess): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  proc.kill('SIGINT');
-  return exited;
+async function startDev(): Promise<DevStack> {
+  stack = await startDevStack({ ports, dataDir });
+  return stack;
 }
 
 async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address: `127.0.0.1:${ports.TEMPORAL_PORT}` });
+  // The dev stack encrypts payloads with its dev key: a client reading them needs the same key.
+  const { client, connection } = await devClient(ports);
   try {
-    // The dev stack encrypts payloads with its dev key: a client reading them needs the same key.
-    return await fn(new Client({ connection, dataConverter: dataConverterFor({ PAYLOAD_ENCRYPTION_KEYS: parseEncryptionKeys(DEV_PAYLOAD_ENCRYPTION_KEYS) }) ?? {} }));
+    return await fn(client);
   } finally {
     await connection.close();
   }
@@ -110,7 +85,7 @@ describe('stripe-flows dev (the main job)', () => {
     });
     expect(applied).toBe(1);
 
-    expect(await stopDev(first.process)).toBe(0);
+    expect(await first.stop()).toBe(0);
     expect(first.output()).toContain('[dev] stopped');
     // Everything is down: nothing answers on the receiver's port.
     await expect(fetch(`http://127.0.0.1:${ports.RECEIVER_PORT}/healthz`)).rejects.toThrow();
@@ -119,6 +94,6 @@ describe('stripe-flows dev (the main job)', () => {
     const second = await startDev();
     const status = await withClient(async (c) => (await c.workflow.getHandle(workflowId).describe()).status.name);
     expect(status).toBe('RUNNING');
-    expect(await stopDev(second.process)).toBe(0);
+    expect(await second.stop()).toBe(0);
   });
 });

@@ -4,26 +4,24 @@
 // again changes nothing (same workflows, no newly applied events, no Stripe side effects); the
 // worker process keeps the reconcile schedule, whose run finds the same events already handled.
 // Also: the options it refuses, with what to do instead.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, Connection } from '@temporalio/client';
-import { dataConverterFor, parseEncryptionKeys, RECONCILE_SCHEDULE_ID, stateQuery, type FlowState, type ReconcileRunResult } from '@stripe-flows/core';
+import type { Client, Connection } from '@temporalio/client';
+import { RECONCILE_SCHEDULE_ID, stateQuery, type FlowState, type ReconcileRunResult } from '@stripe-flows/core';
 import { buildEvent, failedInvoice, signedHeaders } from '@stripe-flows/testing';
 import { parseReplayArguments, parseSince, resolveTypes } from '../src/commands/replay.js';
 import { CliError } from '../src/command.js';
-import { DEV_PAYLOAD_ENCRYPTION_KEYS, DEV_WEBHOOK_SECRET } from '../src/config.js';
+import { DEV_WEBHOOK_SECRET } from '../src/config.js';
+import { devClient, mainJs as main, startDevStack, userEnv, type DevStack } from './dev-stack.js';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
 const ports = { RECEIVER_PORT: '44242', TEMPORAL_PORT: '47233', TEMPORAL_UI_PORT: '48233', STRIPE_DOUBLE_PORT: '52111', CODEC_PORT: '48234' };
 const doubleUrl = `http://127.0.0.1:${ports.STRIPE_DOUBLE_PORT}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // The user's shell, minus anything that would point the CLI away from the dev stack.
-const { STRIPE_SECRET_KEY: _k, STRIPE_WEBHOOK_SECRETS: _s, STRIPE_API_BASE: _b, TEMPORAL_ADDRESS: _a, PAYLOAD_ENCRYPTION_KEYS: _p, CODEC_AUTH_TOKENS: _t, DOMAINS: _d, ...userEnv } = process.env;
-const cliEnv = { ...userEnv, ...ports, LOG_LEVEL: 'warn' };
+const cliEnv = { ...userEnv(), ...ports, LOG_LEVEL: 'warn' };
 const cli = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 60_000, env: cliEnv });
 
 describe('replay options', () => {
@@ -81,8 +79,7 @@ describe('replay options', () => {
 
 describe('stripe-flows replay against the dev stack', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'stripe-flows-replay-'));
-  let dev: ChildProcess | undefined;
-  let devOutput = '';
+  let stack: DevStack | undefined;
   let connection: Connection;
   let client: Client;
   const now = Math.floor(Date.now() / 1000);
@@ -92,27 +89,13 @@ describe('stripe-flows replay against the dev stack', () => {
 
   beforeAll(async () => {
     // RECONCILE_INTERVAL: the schedule is there but fires on its own only once a month, not mid-test.
-    dev = spawn(process.execPath, [main, 'dev'], { env: { ...cliEnv, STRIPE_FLOWS_DATA_DIR: dataDir, RECONCILE_INTERVAL: '30d' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    dev.stdout?.on('data', (d: Buffer) => void (devOutput += d.toString()));
-    dev.stderr?.on('data', (d: Buffer) => void (devOutput += d.toString()));
-    const deadline = Date.now() + 90_000;
-    while (!devOutput.includes('Press Ctrl-C to stop everything.')) {
-      if (dev.exitCode !== null) throw new Error(`dev exited early (${dev.exitCode}):\n${devOutput}`);
-      if (Date.now() > deadline) throw new Error(`dev did not come up in 90 s:\n${devOutput}`);
-      await sleep(200);
-    }
-    connection = await Connection.connect({ address: `127.0.0.1:${ports.TEMPORAL_PORT}` });
-    client = new Client({ connection, dataConverter: dataConverterFor({ PAYLOAD_ENCRYPTION_KEYS: parseEncryptionKeys(DEV_PAYLOAD_ENCRYPTION_KEYS) }) ?? {} });
+    stack = await startDevStack({ ports, dataDir, env: { RECONCILE_INTERVAL: '30d' } });
+    ({ client, connection } = await devClient(ports));
   }, 120_000);
 
   afterAll(async () => {
     await connection?.close();
-    if (dev && dev.exitCode === null && dev.signalCode === null) {
-      const exited = new Promise((resolve) => dev?.once('exit', resolve));
-      dev.kill('SIGINT');
-      await Promise.race([exited, sleep(20_000)]);
-      if (dev.exitCode === null && dev.signalCode === null) dev.kill('SIGKILL');
-    }
+    await stack?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -2,23 +2,21 @@
 // errors, and, against a running dev stack (its own ports and data folder), single events that
 // reach their flows with the double seeded and the event logged, and every scenario driving its
 // flow to the end state it names.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, Connection } from '@temporalio/client';
-import { dataConverterFor, parseEncryptionKeys, RouteRegistry, stateQuery, type StripeEventOf, type StripeEventType } from '@stripe-flows/core';
+import type { Client, Connection } from '@temporalio/client';
+import { RouteRegistry, stateQuery, type StripeEventOf, type StripeEventType } from '@stripe-flows/core';
 import { realisticEvent, relatedObjects } from '@stripe-flows/testing';
 import { builtInDomains } from '@stripe-flows/workers';
 import { scenarios } from '../src/commands/scenarios.js';
-import { DEV_PAYLOAD_ENCRYPTION_KEYS } from '../src/config.js';
+import { devClient, mainJs as main, startDevStack, userEnv, type DevStack } from './dev-stack.js';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
 const ports = { RECEIVER_PORT: '34242', TEMPORAL_PORT: '37233', TEMPORAL_UI_PORT: '38233', STRIPE_DOUBLE_PORT: '42111', CODEC_PORT: '38234' };
 const doubleUrl = `http://127.0.0.1:${ports.STRIPE_DOUBLE_PORT}`;
-const { STRIPE_SECRET_KEY: _key, STRIPE_WEBHOOK_SECRETS: _secrets, TEMPORAL_ADDRESS: _address, PAYLOAD_ENCRYPTION_KEYS: _keys, CODEC_AUTH_TOKENS: _tokens, STRIPE_API_BASE: _base, DOMAINS: _domains, ...cleanEnv } = process.env;
+const cleanEnv = userEnv();
 type Json = Record<string, unknown>;
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
@@ -82,34 +80,18 @@ describe('stripe-flows trigger: mistakes', () => {
 
 describe('stripe-flows trigger against the dev stack', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'stripe-flows-trigger-'));
-  let dev: ChildProcess | undefined;
+  let stack: DevStack | undefined;
   let connection: Connection | undefined;
   let client: Client;
 
   beforeAll(async () => {
-    const proc = spawn(process.execPath, [main, 'dev'], { env: { ...cleanEnv, ...ports, STRIPE_FLOWS_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    dev = proc;
-    let out = '';
-    proc.stdout?.on('data', (d: Buffer) => void (out += d.toString()));
-    proc.stderr?.on('data', (d: Buffer) => void (out += d.toString()));
-    const deadline = Date.now() + 90_000;
-    while (!out.includes('Press Ctrl-C to stop everything.')) {
-      if (proc.exitCode !== null) throw new Error(`dev exited early (${proc.exitCode}):\n${out}`);
-      if (Date.now() > deadline) throw new Error(`dev did not come up in 90 s:\n${out}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    connection = await Connection.connect({ address: `127.0.0.1:${ports.TEMPORAL_PORT}` });
-    client = new Client({ connection, dataConverter: dataConverterFor({ PAYLOAD_ENCRYPTION_KEYS: parseEncryptionKeys(DEV_PAYLOAD_ENCRYPTION_KEYS) }) ?? {} });
+    stack = await startDevStack({ ports, dataDir });
+    ({ client, connection } = await devClient(ports));
   }, 120_000);
 
   afterAll(async () => {
     await connection?.close();
-    if (dev && dev.exitCode === null && dev.signalCode === null) {
-      const exited = new Promise((resolve) => dev?.once('exit', resolve));
-      dev.kill('SIGINT');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-      if (dev.exitCode === null && dev.signalCode === null) dev.kill('SIGKILL');
-    }
+    await stack?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }, 30_000);
 

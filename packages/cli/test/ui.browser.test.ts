@@ -3,7 +3,6 @@
 // dunning, the UI's workflow list filtered by the invoice id shows the flow running, and its page
 // shows the summary, the current step and the payloads decrypted through the codec endpoint.
 // Screenshots land in test-artifacts/ (the README's images are copied from there).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,33 +11,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { buildEvent, failedInvoice, signedHeaders } from '@stripe-flows/testing';
 import { DEV_WEBHOOK_SECRET } from '../src/config.js';
+import { startDevStack, type DevStack } from './dev-stack.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const main = join(here, '..', 'dist', 'main.js');
 const artifacts = join(here, '..', 'test-artifacts');
 // Ports of its own: dev.test.ts runs the same stack on 14242/17233/18233/22111/18234.
 const ports = { RECEIVER_PORT: '24242', TEMPORAL_PORT: '27233', TEMPORAL_UI_PORT: '28233', STRIPE_DOUBLE_PORT: '32111', CODEC_PORT: '28234' };
 const ui = `http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'stripe-flows-ui-'));
 const profileDir = mkdtempSync(join(tmpdir(), 'stripe-flows-chromium-'));
-let dev: ChildProcess | undefined;
-let output = '';
+let stack: DevStack | undefined;
 let browser: BrowserContext | undefined;
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
   rmSync(join(artifacts, 'temporal-ui-failure.png'), { force: true });
-  const { STRIPE_SECRET_KEY: _key, STRIPE_WEBHOOK_SECRETS: _secrets, TEMPORAL_ADDRESS: _address, PAYLOAD_ENCRYPTION_KEYS: _keys, CODEC_AUTH_TOKENS: _tokens, ...env } = process.env;
-  const proc = spawn(process.execPath, [main, 'dev'], { env: { ...env, ...ports, STRIPE_FLOWS_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  dev = proc;
-  proc.stdout?.on('data', (d: Buffer) => void (output += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => void (output += d.toString()));
-  const deadline = Date.now() + 50_000;
-  while (!output.includes('Press Ctrl-C to stop everything.')) {
-    if (proc.exitCode !== null) throw new Error(`dev exited early (${proc.exitCode}):\n${output}`);
-    if (Date.now() > deadline) throw new Error(`dev did not come up in 50 s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  stack = await startDevStack({ ports, dataDir, timeoutMs: 50_000 });
   // A fresh profile: no cached UI settings or data encoder overrides from an earlier run.
   browser = await chromium.launchPersistentContext(profileDir, {
     executablePath: '/usr/bin/chromium',
@@ -50,13 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  // Ctrl-C first, so dev stops its own children (each in its own process group); SIGKILL if stuck.
-  if (dev && dev.exitCode === null && dev.signalCode === null) {
-    const exited = new Promise((resolve) => dev?.once('exit', resolve));
-    dev.kill('SIGINT');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-    if (dev.exitCode === null && dev.signalCode === null) dev.kill('SIGKILL');
-  }
+  await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(profileDir, { recursive: true, force: true });
 }, 30_000);
