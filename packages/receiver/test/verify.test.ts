@@ -71,4 +71,36 @@ describe('jsonDepthExceeds', () => {
     expect(jsonDepthExceeds(Buffer.from('{"a":"[[[[[[","b":"\\"[[[["}'), 1)).toBe(false);
     expect(jsonDepthExceeds(Buffer.from('["\\\\",[[1]]]'), 2)).toBe(true);
   });
+
+  it('answers like a plain byte-by-byte scan on any input, unterminated strings and trailing backslashes included', () => {
+    // The reference: one state machine over every byte.
+    const reference = (body: Uint8Array, limit: number): boolean => {
+      let depth = 0;
+      let inString = false;
+      for (let i = 0; i < body.length; i++) {
+        const byte = body[i];
+        if (inString) {
+          if (byte === 0x5c) i++;
+          else if (byte === 0x22) inString = false;
+        } else if (byte === 0x22) inString = true;
+        else if (byte === 0x5b || byte === 0x7b) {
+          if (++depth > limit) return true;
+        } else if (byte === 0x5d || byte === 0x7d) depth--;
+      }
+      return false;
+    };
+    const alphabet = ['"', '\\', '[', ']', '{', '}', 'a', ',', 'é'];
+    let seed = 7; // xorshift32: the same inputs every run
+    const next = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return seed >>> 0;
+    };
+    for (let n = 0; n < 2000; n++) {
+      const text = Array.from({ length: next() % 40 }, () => alphabet[next() % alphabet.length]).join('');
+      const limit = next() % 4;
+      expect(jsonDepthExceeds(Buffer.from(text), limit), `${text} (limit ${limit})`).toBe(reference(Buffer.from(text), limit));
+    }
+  });
 });
