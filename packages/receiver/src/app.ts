@@ -31,6 +31,8 @@ export function createReceiverApp(options: ReceiverAppOptions): express.Express 
   const tolerance = options.toleranceSeconds ?? 300;
   const app = express();
   app.disable('x-powered-by');
+  // Nobody caches webhook answers: skip hashing every JSON answer into an ETag.
+  app.set('etag', false);
   app.set('trust proxy', false);
 
   app.get('/healthz', (_req, res) => {
