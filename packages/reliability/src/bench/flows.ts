@@ -8,7 +8,7 @@ import type { StripeApiDouble } from '@stripe-flows/testing';
 import { dunningEvent, connectClient } from '../faults/shared.js';
 import { sleep, waitFor } from '../processes.js';
 import { parseEnvelope } from './events.js';
-import { mapLimit } from './measure.js';
+import { mapLimit } from '../processes.js';
 import { BENCH_ENCRYPTION_KEYS } from './stack.js';
 
 /** A client on its own connection, encrypting like the bench's processes when asked. */

@@ -1,5 +1,6 @@
 // Figures from raw samples: percentiles, rates, RSS and CPU of a process read from /proc.
 import { readFileSync } from 'node:fs';
+import { mapLimit } from '../processes.js';
 
 /** Nearest-rank percentile of samples (ms); 0 for none. */
 export function percentile(samples: readonly number[], p: number): number {
@@ -107,17 +108,6 @@ export class RssSampler {
     }
     return { peakMb: this.#peakMb, lastMb: this.#lastMb, samples: this.#samples };
   }
-}
-
-/** Run `task` over `items` with at most `concurrency` in flight. */
-export async function mapLimit<T, R>(items: readonly T[], concurrency: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    for (let i = next++; i < items.length; i = next++) results[i] = await task(items[i] as T, i);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
-  return results;
 }
 
 /**

@@ -9,10 +9,10 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { quietLogger, StripeApiDouble } from '@stripe-flows/testing';
 import { compressedDunningPolicy } from '../faults/shared.js';
-import { baseEnv, sleep } from '../processes.js';
+import { baseEnv, mapLimit, sleep } from '../processes.js';
 import { BASELINE_TASK_QUEUE } from './baseline-activities.js';
 import { benchClient, startDunningFlows, waitForFlowsClosed, type ClosedFlows } from './flows.js';
-import { mapLimit, processCpuMs, processMemory, ratio, round, RssSampler } from './measure.js';
+import { processCpuMs, processMemory, ratio, round, RssSampler } from './measure.js';
 import { BenchProcesses, benchEntry, reliabilityRoot, type LoggedProcess } from './processes.js';
 import { BENCH_ENCRYPTION_KEYS, startDevServer, startWorkerProcess, withBenchDir, type TemporalStore } from './stack.js';
 

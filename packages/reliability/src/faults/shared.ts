@@ -149,17 +149,6 @@ export async function withTempDir<T>(prefix: string, run: (dir: string) => Promi
   }
 }
 
-/** Run `task` over `items` with at most `concurrency` in flight. */
-export async function mapLimit<T, R>(items: readonly T[], concurrency: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    for (let i = next++; i < items.length; i = next++) results[i] = await task(items[i] as T, i);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
-  return results;
-}
-
 /** Writes that took effect beyond the first per idempotency key, plus any without a key. */
 export function duplicateSideEffects(effects: ReadonlyArray<{ idempotencyKey?: string | undefined }>): number {
   const perKey = new Map<string, number>();

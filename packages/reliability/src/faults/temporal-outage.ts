@@ -4,8 +4,8 @@
 // acknowledged is re-sent as Stripe would. Every acknowledged event must be in its flow's history.
 import { join } from 'node:path';
 import type { Client, DataConverter } from '@temporalio/client';
-import { freePort, ProcessSet, sleep, startReceiverProcess, startTemporalDevServer, type ManagedProcess } from '../processes.js';
-import { connectClient, deliverEvent, FAULTS_WEBHOOK_SECRET, dunningEvent, isAcknowledged, mapLimit, signalledEventIds, withTempDir, type DeliveryAttempt, type DunningEvent } from './shared.js';
+import { freePort, mapLimit, ProcessSet, sleep, startReceiverProcess, startTemporalDevServer, type ManagedProcess } from '../processes.js';
+import { connectClient, deliverEvent, FAULTS_WEBHOOK_SECRET, dunningEvent, isAcknowledged, signalledEventIds, withTempDir, type DeliveryAttempt, type DunningEvent } from './shared.js';
 
 export interface TemporalOutageOptions {
   /** Distinct events (one invoice each). Default 120. */
