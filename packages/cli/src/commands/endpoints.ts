@@ -5,10 +5,9 @@
 // Stripe's webhook_endpoint object does not say whether it is a Connect endpoint (`connect` is a
 // create-only parameter), so the endpoints sync manages carry metadata[stripe_flows_endpoint] =
 // platform | connect. An existing endpoint without it is taken over with --adopt we_...=<kind>.
-import { parseArgs } from 'node:util';
 import { RouteRegistry, selectDomains, type WebhookEndpointKind } from '@stripe-flows/core';
 import { builtInDomains } from '@stripe-flows/workers';
-import { CliError, type Command } from '../command.js';
+import { CliError, parseCommandArgs, type Command } from '../command.js';
 import { loadCliConfig } from '../config.js';
 import { doubleIsRunning, stripeRequest, stripeTarget, type StripeTarget } from '../stripe-api.js';
 
@@ -107,15 +106,6 @@ export function planEndpoints(
   return { plans, unlabelled, duplicates, untouched };
 }
 
-function parse(args: string[]) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    const unknown = /Unknown option '([^']+)'/.exec(message)?.[1];
-    throw new CliError(unknown ? `Unknown option ${unknown} for endpoints. Try: stripe-flows endpoints --help` : `${message}. Try: stripe-flows endpoints --help`, 2);
-  }
-}
 
 function checkUrl(url: string | undefined): string {
   if (!url) throw new CliError('endpoints sync needs --url <public URL of your receiver\'s /webhooks/stripe>, e.g. --url https://flows.example.com/webhooks/stripe.', 2);
@@ -165,7 +155,7 @@ function describePlan(plan: EndpointPlan): string[] {
 }
 
 async function sync(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args);
+  const { values, positionals } = parseCommandArgs('endpoints', args, options);
   const [sub, ...rest] = positionals;
   if (sub !== 'sync') throw new CliError(sub ? `Unknown endpoints command "${sub}"; the only one is sync. Try: stripe-flows endpoints --help` : 'Usage: stripe-flows endpoints sync --url <url> [--apply]. Try: stripe-flows endpoints --help', 2);
   if (rest.length) throw new CliError(`Unexpected argument ${rest[0]} for endpoints sync. Try: stripe-flows endpoints --help`, 2);

@@ -1,10 +1,9 @@
 // `stripe-flows trigger`: send the receiver a realistic, signed Stripe event (or play a named
 // scenario of them) and show which flows it reached.
-import { parseArgs } from 'node:util';
 import { connectTemporalClient, RouteRegistry, selectDomains } from '@stripe-flows/core';
 import { isWebhookEventType, realisticEvent, relatedObjects } from '@stripe-flows/testing';
 import { builtInDomains } from '@stripe-flows/workers';
-import { CliError, type Command } from '../command.js';
+import { CliError, parseCommandArgs, type Command, type ParsedCommandArgs } from '../command.js';
 import { DEV_WEBHOOK_SECRET, loadCliConfig, loadTemporalConfig, type CliConfig } from '../config.js';
 import { deliver, describeDelivery, workflowUrl, type DeliveryTarget } from '../delivery.js';
 import { applySet } from '../event-edits.js';
@@ -31,16 +30,6 @@ function typeColumns(): string {
   return lines.join('\n');
 }
 
-/** Parses the arguments; a bad option is a usage error (exit 2) pointing at --help. */
-function parse(args: string[]) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    const unknown = /Unknown option '([^']+)'/.exec(message)?.[1];
-    throw new CliError(unknown ? `Unknown option ${unknown} for trigger. Try: stripe-flows trigger --help` : `${message}. Try: stripe-flows trigger --help`, 2);
-  }
-}
 
 interface Setup {
   config: CliConfig;
@@ -80,7 +69,9 @@ function checkEventType(type: string, config: CliConfig): void {
   throw new CliError(`Unknown event type "${type}".${didYouMean(type, routed)} ${list}`, 2);
 }
 
-async function triggerOne(type: string, values: ReturnType<typeof parse>['values'], config: CliConfig): Promise<number> {
+type TriggerValues = ParsedCommandArgs<typeof options>['values'];
+
+async function triggerOne(type: string, values: TriggerValues, config: CliConfig): Promise<number> {
   checkEventType(type, config);
   if (values.account !== undefined && !/^acct_[A-Za-z0-9]+$/.test(values.account)) {
     throw new CliError(`--account ${values.account}: expected a connected account id (acct_...).`, 2);
@@ -105,7 +96,7 @@ async function triggerOne(type: string, values: ReturnType<typeof parse>['values
   return ok ? 0 : 1;
 }
 
-async function playScenarios(name: string, values: ReturnType<typeof parse>['values'], config: CliConfig): Promise<number> {
+async function playScenarios(name: string, values: TriggerValues, config: CliConfig): Promise<number> {
   const chosen: Scenario[] = name === 'all' ? [...scenarios] : scenarios.filter((s) => s.name === name);
   if (chosen.length === 0) {
     throw new CliError(`No scenario "${name}".${didYouMean(name, scenarios.map((s) => s.name))} Scenarios: ${scenarios.map((s) => s.name).join(', ')} (or all). See: stripe-flows trigger --list`, 2);
@@ -184,7 +175,7 @@ Examples:
   stripe-flows trigger --scenario all`;
   },
   async run(args) {
-    const { values, positionals } = parse(args);
+    const { values, positionals } = parseCommandArgs('trigger', args, options);
     const config = loadCliConfig();
     if (values.list) {
       if (values.json) console.log(JSON.stringify(scenarios.map((s) => ({ name: s.name, description: s.description, steps: s.steps.map((step) => step.type) })), null, 2));
